@@ -1,0 +1,143 @@
+// The driver: validates every argument once, runs the chosen kernel, reduces.
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "focal/focal.hpp"
+
+namespace focal {
+namespace {
+
+[[noreturn]] void bad(const std::string& argument, const std::string& expected,
+                      const std::string& got) {
+  throw invalid_argument("focal: argument '" + argument + "': expected " + expected + ", got " +
+                         got);
+}
+
+std::string fmt(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::size_t element_count(const Input& in) {
+  return std::visit([](const auto& v) { return v.logits.size(); }, in);
+}
+
+Checked validate(const Input& input, const Options& options, const Outputs& outputs) {
+  if (std::isnan(options.alpha) || options.alpha > 1.0f)
+    bad("alpha", "a value <= 1 (alpha < 0 disables balancing)", fmt(options.alpha));
+  if (!std::isfinite(options.gamma) || options.gamma < 0.0f)
+    bad("gamma", "a finite value >= 0", fmt(options.gamma));
+
+  std::uint64_t count = 0;
+  if (const auto* d = std::get_if<DenseInput>(&input)) {
+    if (d->targets.size() != d->logits.size())
+      bad("targets", "one target per logit (" + std::to_string(d->logits.size()) + ")",
+          std::to_string(d->targets.size()) + " targets");
+    count = d->logits.size();
+  } else if (const auto* s = std::get_if<SoftInput>(&input)) {
+    if (s->targets.size() != s->logits.size())
+      bad("targets", "one target per logit (" + std::to_string(s->logits.size()) + ")",
+          std::to_string(s->targets.size()) + " targets");
+    count = s->logits.size();
+  } else {
+    const auto& l = std::get<LabelInput>(input);
+    const std::size_t c = l.num_classes;
+    if (c == 0 || c > static_cast<std::size_t>(INT32_MAX))
+      bad("num_classes", "a number of classes in [1, 2^31-1]", std::to_string(c));
+    if (l.logits.size() != l.labels.size() * c)
+      bad("logits", "labels.size() * num_classes = " + std::to_string(l.labels.size()) + " * " +
+                        std::to_string(c) + " logits",
+          std::to_string(l.logits.size()) + " logits");
+    std::uint64_t rows = 0;
+    for (std::size_t i = 0; i < l.labels.size(); ++i) {
+      const std::int32_t lab = l.labels[i];
+      if (lab > static_cast<std::int64_t>(c))
+        bad("labels[" + std::to_string(i) + "]",
+            "a class in [0, " + std::to_string(c - 1) + "], " + std::to_string(c) +
+                " (background) or < 0 (ignored)",
+            std::to_string(lab));
+      rows += lab >= 0;
+    }
+    count = rows * c;
+  }
+
+  const std::size_t n = element_count(input);
+  if (!outputs.loss.empty() && outputs.loss.size() != n)
+    bad("outputs.loss", "empty or one value per logit (" + std::to_string(n) + ")",
+        std::to_string(outputs.loss.size()) + " values");
+  if (!outputs.grad.empty() && outputs.grad.size() != n)
+    bad("outputs.grad", "empty or one value per logit (" + std::to_string(n) + ")",
+        std::to_string(outputs.grad.size()) + " values");
+
+  double scale = 1.0;
+  switch (options.reduction) {
+    case Reduction::none:
+    case Reduction::sum:
+      break;
+    case Reduction::mean:
+      scale = count > 0 ? 1.0 / static_cast<double>(count) : 0.0;
+      break;
+    case Reduction::normalizer:
+      if (!std::isfinite(options.normalizer) || options.normalizer <= 0.0)
+        bad("normalizer", "a finite value > 0", fmt(options.normalizer));
+      scale = 1.0 / options.normalizer;
+      break;
+    default:
+      bad("reduction", "none, sum, mean or normalizer",
+          std::to_string(static_cast<int>(options.reduction)));
+  }
+  return {Params{options.alpha, options.gamma, scale}, count};
+}
+
+void throw_if_bad_targets(const Input& input) {
+  if (const auto* d = std::get_if<DenseInput>(&input)) {
+    for (std::size_t i = 0; i < d->targets.size(); ++i)
+      if (d->targets[i] > 1)
+        bad("targets[" + std::to_string(i) + "]", "0 or 1", std::to_string(d->targets[i]));
+  } else if (const auto* s = std::get_if<SoftInput>(&input)) {
+    for (std::size_t i = 0; i < s->targets.size(); ++i) {
+      const float t = s->targets[i];
+      if (!(t >= 0.0f && t <= 1.0f))
+        bad("targets[" + std::to_string(i) + "]", "a value in [0, 1]", fmt(t));
+    }
+  }
+}
+
+double reduce(const Options& options, double sum, std::uint64_t count) {
+  switch (options.reduction) {
+    case Reduction::mean:
+      return count > 0 ? sum / static_cast<double>(count) : 0.0;
+    case Reduction::normalizer:
+      return sum / options.normalizer;
+    default:
+      return sum;
+  }
+}
+
+Result focal_loss(const KernelInfo& kernel, const Input& input, const Options& options,
+                  const Outputs& outputs) {
+  std::string why;
+  if (!kernel.available(&why))
+    throw unavailable_kernel("focal: kernel '" + std::string(kernel.name) +
+                             "' is not available on this machine: " + why);
+  const Checked checked = validate(input, options, outputs);
+  const Partial part = kernel.run(input, checked.params, outputs);
+  if (part.bad_target) throw_if_bad_targets(input);
+  Result r;
+  r.sum = part.sum;
+  r.count = part.count;
+  r.value = reduce(options, part.sum, part.count);
+  r.kernel = &kernel;
+  return r;
+}
+
+Result focal_loss(const Input& input, const Options& options, const Outputs& outputs) {
+  return focal_loss(best_kernel(), input, options, outputs);
+}
+
+}  // namespace focal

@@ -1,0 +1,172 @@
+// focal-kernels public API: sigmoid focal loss (Lin et al., torchvision semantics) over
+// caller-owned memory, computed by any kernel of the registry.
+//
+//   FL(x, t) = a_t * (1 - p_t)^gamma * CE(x, t),   p = sigmoid(x)
+//   CE = -(t log p + (1-t) log(1-p)),  1 - p_t = t (1-p) + (1-t) p,
+//   a_t = t alpha + (1-t)(1-alpha)  (alpha < 0: a_t = 1),  0^0 = 1.
+//
+// The per-element math lives in focal/math.hpp (one definition for every backend).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace focal {
+
+// ---------------------------------------------------------------------------------------------
+// Errors. Every bad input is reported as invalid_argument naming the argument and what was
+// expected; asking for a kernel this machine cannot run is unavailable_kernel.
+// ---------------------------------------------------------------------------------------------
+struct invalid_argument : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+struct unavailable_kernel : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Inputs: views over caller memory (host memory; CUDA kernels copy in and out, see
+// focal/cuda.hpp for device-resident entry points).
+// ---------------------------------------------------------------------------------------------
+
+// Dense layout, binary targets: targets[i] must be 0 or 1.
+struct DenseInput {
+  std::span<const float> logits;
+  std::span<const std::uint8_t> targets;
+};
+
+// Dense layout, soft targets: targets[i] in [0, 1] (0 and 1 take the binary path exactly).
+struct SoftInput {
+  std::span<const float> logits;
+  std::span<const float> targets;
+};
+
+// Class-label layout (RetinaNet): logits[N * num_classes] row-major, labels[N].
+// label in [0, C): that class positive, the other C-1 negative; label == C: background (all
+// negative); label < 0: ignored (loss 0, gradient 0, not counted). label > C is an error.
+struct LabelInput {
+  std::span<const float> logits;
+  std::span<const std::int32_t> labels;
+  std::size_t num_classes = 0;
+};
+
+using Input = std::variant<DenseInput, SoftInput, LabelInput>;
+
+// Number of logits (elements) an input covers.
+std::size_t element_count(const Input& in);
+
+// Optional per-element outputs: an empty span means "not requested"; otherwise the size must
+// equal the number of logits. Ignored elements get 0 in both.
+//   loss[i]: the unreduced loss of element i;
+//   grad[i]: d(reduced loss)/d logits[i] (so it already carries 1/count or 1/normalizer).
+struct Outputs {
+  std::span<float> loss;
+  std::span<float> grad;
+};
+
+enum class Reduction {
+  none,        // value = sum; per-element results go to Outputs
+  sum,         // value = sum of the loss over counted elements
+  mean,        // value = sum / count   (0 when nothing is counted)
+  normalizer,  // value = sum / Options::normalizer (RetinaNet: number of foreground anchors)
+};
+
+struct Options {
+  float alpha = 0.25f;      // <= 1; alpha < 0 disables balancing
+  float gamma = 2.0f;       // finite, >= 0
+  Reduction reduction = Reduction::sum;
+  double normalizer = 1.0;  // used with Reduction::normalizer; finite, > 0
+};
+
+struct KernelInfo;
+
+struct Result {
+  double value = 0;             // the reduced loss
+  double sum = 0;               // sum of the per-element fp32 losses, accumulated in double
+  std::uint64_t count = 0;      // elements that were not ignored
+  const KernelInfo* kernel = nullptr;  // the kernel that ran
+};
+
+// ---------------------------------------------------------------------------------------------
+// Kernel interface (what a backend implements). The driver validates everything first, so a
+// kernel sees only checked sizes, alpha, gamma and labels; it reports bad *targets* (dense
+// u8 != 0/1, soft outside [0,1] or NaN) through Partial::bad_target instead of checking in a
+// separate pass, and the driver then locates and reports the first bad index.
+// ---------------------------------------------------------------------------------------------
+struct Params {
+  float alpha;        // validated, <= 1
+  float gamma;        // validated, finite >= 0
+  double grad_scale;  // 1, 1/count or 1/normalizer: applied to every gradient written
+};
+
+struct Partial {
+  double sum = 0;
+  std::uint64_t count = 0;
+  bool bad_target = false;
+};
+
+using RunFn = Partial (*)(const Input& in, const Params& params, const Outputs& out);
+
+// Declared accuracy, per element, for loss and gradient (gradient with soft targets: relative
+// to the larger of its two terms, since it crosses zero).
+struct ErrorBound {
+  double ulp;        // max ULP vs the correctly rounded value, gamma in {0, 1, 2, 3, 4}
+  double rel_other;  // max relative error for any other gamma in [0, 8]
+};
+
+struct KernelInfo {
+  std::string_view name;     // stable: "scalar", "avx2", "avx512", "openmp", "cuda_warp", ...
+  std::string_view backend;  // "scalar", "simd", "openmp", "cuda"
+  std::string_view isa;      // "x86-64", "avx2+fma", "avx512f", "sm_90", ...
+  ErrorBound bound;
+  // Name of a kernel whose per-element outputs are bitwise identical to this one's (empty if
+  // none); focal-verify checks such pairs bit for bit.
+  std::string_view bitwise_equal_to;
+  int priority;  // higher wins in best_kernel()
+  bool (*available)(std::string* why_not);
+  RunFn run;
+
+  bool is_available() const { return available(nullptr); }
+  std::string unavailable_reason() const;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Registry
+// ---------------------------------------------------------------------------------------------
+std::span<const KernelInfo> kernels();
+// Throws invalid_argument (listing the known names) for an unknown name.
+const KernelInfo& find_kernel(std::string_view name);
+// FOCAL_KERNEL=<name> in the environment forces a kernel (an error if unknown or unavailable);
+// otherwise the available kernel with the highest priority.
+const KernelInfo& best_kernel();
+
+// ---------------------------------------------------------------------------------------------
+// The entry points: one pass computes the sum, the count, and the requested per-element
+// outputs. Throws invalid_argument on bad input, unavailable_kernel if `kernel` cannot run.
+// ---------------------------------------------------------------------------------------------
+Result focal_loss(const KernelInfo& kernel, const Input& input, const Options& options = {},
+                  const Outputs& outputs = {});
+Result focal_loss(const Input& input, const Options& options = {}, const Outputs& outputs = {});
+
+// Checks everything the driver checks (all but the targets' values, which kernels flag) and
+// returns the kernel parameters and the number of counted elements (for tools and backends
+// that drive kernels themselves, e.g. benchmarks of device-resident data).
+struct Checked {
+  Params params;
+  std::uint64_t count;
+};
+Checked validate(const Input& input, const Options& options, const Outputs& outputs);
+
+// After a kernel set Partial::bad_target: throws invalid_argument naming the first bad target
+// (index and value). Does nothing if every target is valid.
+void throw_if_bad_targets(const Input& input);
+
+// Final value of a reduction, given the kernel's sum and count.
+double reduce(const Options& options, double sum, std::uint64_t count);
+
+}  // namespace focal
