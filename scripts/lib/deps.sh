@@ -1,0 +1,22 @@
+# Sourced by scripts/run and scripts/test: installs the Debian packages a fresh Debian 12 machine
+# lacks (via sudo when not root). FOCAL_NO_INSTALL=1 skips installing (then missing ones fail
+# the configure step with CMake's own message).
+focal_install_deps() {
+  local want=(cmake g++ make libbenchmark-dev libgtest-dev libxsimd-dev libmpfr-dev libgmp-dev
+              python3 "$@")
+  local missing=()
+  for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "${FOCAL_NO_INSTALL:-0}" = 1 ]; then
+    echo "focal: missing packages (FOCAL_NO_INSTALL=1, not installing): ${missing[*]}" >&2
+    return 0
+  fi
+  echo "focal: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >&2 || { echo "focal: apt-get update failed" >&2; return 1; }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
+    || { echo "focal: could not install: ${missing[*]}" >&2; return 1; }
+}
