@@ -2,6 +2,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <random>
@@ -30,6 +31,15 @@ std::uint64_t fresh_seed() {
   }
   std::random_device rd;
   return (std::uint64_t(rd()) << 32) ^ rd();
+}
+
+std::uint64_t process_seed() {
+  static const std::uint64_t seed = [] {
+    const auto s = fresh_seed();
+    std::printf("[ seed     ] FOCAL_SEED=%llu\n", static_cast<unsigned long long>(s));
+    return s;
+  }();
+  return seed;
 }
 
 DenseCases typical(std::size_t n, std::uint64_t seed) {

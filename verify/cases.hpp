@@ -28,6 +28,9 @@ struct LabelCases {
 
 // A seed: FOCAL_SEED if set, else fresh from std::random_device.
 std::uint64_t fresh_seed();
+// This process's seed: fresh_seed() drawn once and printed ("[ seed ] FOCAL_SEED=..."), so any
+// failure can be replayed.
+std::uint64_t process_seed();
 
 // RetinaNet-like: prior bias -log(99) plus N(0, 2) noise, 1 positive in 1000.
 DenseCases typical(std::size_t n, std::uint64_t seed);

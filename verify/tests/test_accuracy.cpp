@@ -17,18 +17,9 @@ namespace {
 using verify::DenseCases;
 using verify::Truth;
 
-std::uint64_t run_seed() {
-  static const std::uint64_t seed = [] {
-    const auto s = verify::fresh_seed();
-    std::printf("[ seed     ] FOCAL_SEED=%llu\n", static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
-
 const std::vector<DenseCases>& families() {
   static const std::vector<DenseCases> f = [] {
-    const auto seed = run_seed();
+    const auto seed = verify::process_seed();
     std::vector<DenseCases> v;
     auto sw = verify::sweep(1e-8f, 1e4f, 1200);
     sw.family = "sweep 1e-8..1e4";

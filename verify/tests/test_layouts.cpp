@@ -14,19 +14,10 @@ using verify::ulp_error;
 
 class Layouts : public PerKernel {};
 
-std::uint64_t seed() {
-  static const std::uint64_t s = [] {
-    const auto v = verify::fresh_seed();
-    std::printf("[ seed     ] FOCAL_SEED=%llu\n", static_cast<unsigned long long>(v));
-    return v;
-  }();
-  return s;
-}
-
 // Class-label layout: every element against MPFR; ignored rows exactly 0 and not counted.
 TEST_P(Layouts, ClassLabelsMatchReferenceAndIgnore) {
   for (std::size_t classes : {std::size_t(80), std::size_t(1), std::size_t(7)}) {
-    const auto l = verify::labels(67, classes, seed() + classes);
+    const auto l = verify::labels(67, classes, verify::process_seed() + classes);
     for (float gamma : {0.0f, 2.0f, 0.5f}) {
       Options opt;
       opt.gamma = gamma;
@@ -65,7 +56,7 @@ TEST_P(Layouts, ClassLabelsMatchReferenceAndIgnore) {
 
 // Reductions: value and the gradient's scale for sum, mean and a caller's normalizer.
 TEST_P(Layouts, ReductionsScaleValueAndGradient) {
-  const auto c = verify::uniform(1000, seed() + 11, 20.0f);
+  const auto c = verify::uniform(1000, verify::process_seed() + 11, 20.0f);
   const auto u8 = c.targets_u8();
   for (auto [red, norm] : {std::pair{Reduction::sum, 1.0}, std::pair{Reduction::mean, 1.0},
                            std::pair{Reduction::normalizer, 37.0}, std::pair{Reduction::none, 1.0}}) {
@@ -122,7 +113,7 @@ TEST_P(Layouts, NaNStaysInItsElement) {
 // kernel's own fp32 losses within 1e-12, on a size that spans many blocks and odd tails.
 TEST_P(Layouts, SumIsExactSumOfOwnLossesAndIndependentOfOutputs) {
   for (std::size_t n : {std::size_t(1), std::size_t(17), std::size_t(1000003)}) {
-    const auto c = verify::typical(n, seed() + n);
+    const auto c = verify::typical(n, verify::process_seed() + n);
     const auto u8 = c.targets_u8();
     std::vector<float> loss(n);
     verify::poison(loss);
