@@ -7,7 +7,11 @@
 
 namespace focal::detail {
 
-class CompensatedSum {
+// Tag: an unused type that makes each instantiation distinct. Code compiled with extra ISA flags
+// (the AVX2/AVX-512 translation units) uses BasicCompensatedSum<its arch> so the linker can never
+// pick that AVX-encoded copy of these inline functions for baseline code.
+template <class Tag = void>
+class BasicCompensatedSum {
  public:
   void add(double v) {
     const double t = sum_ + v;
@@ -24,5 +28,7 @@ class CompensatedSum {
   double sum_ = 0.0;
   double comp_ = 0.0;
 };
+
+using CompensatedSum = BasicCompensatedSum<>;
 
 }  // namespace focal::detail

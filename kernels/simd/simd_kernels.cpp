@@ -1,0 +1,68 @@
+// Registry entries of the SIMD backend: "avx2" (xsimd fma3<avx2>) and "avx512" (xsimd
+// avx512bw). Compiled for baseline x86-64: it only checks the CPU/OS and calls into the
+// per-target units (simd_avx2.cpp, simd_avx512.cpp).
+//
+// Accuracy (both kernels; see simd_kernel.hpp / simd_ops.hpp): math.hpp in double lanes with
+// elementary functions good to ~2^-28..2^-34, one rounding to float: every loss and gradient
+// within 1 ULP for gamma in {0..4} and relative 2e-7 for any gamma in [0, 8], over the whole
+// float32 range of x (subnormal results included), binary and soft targets.
+// Sum: within ~1e-13 relative of the exact sum of the kernel's fp32 losses, for any n.
+#include "../backends.hpp"
+#include "cpu_features.hpp"
+#include "focal/math.hpp"
+#include "simd_entry.hpp"
+
+namespace focal {
+namespace simd {
+
+Partial run_entry(const Entry& e, const Input& in, const Params& p, const Outputs& out) {
+  const Args a{math::balance(p.alpha), p.gamma, p.grad_scale,
+               out.loss.empty() ? nullptr : out.loss.data(),
+               out.grad.empty() ? nullptr : out.grad.data()};
+  if (const auto* d = std::get_if<DenseInput>(&in))
+    return e.dense(d->logits.data(), d->targets.data(), d->logits.size(), a);
+  if (const auto* s = std::get_if<SoftInput>(&in))
+    return e.soft(s->logits.data(), s->targets.data(), s->logits.size(), a);
+  const auto& l = std::get<LabelInput>(in);
+  return e.labels(l.logits.data(), l.labels.data(), l.labels.size(), l.num_classes, a);
+}
+
+}  // namespace simd
+
+namespace {
+
+Partial avx2_run(const Input& in, const Params& p, const Outputs& out) {
+  return simd::run_entry(simd::avx2_entry(), in, p, out);
+}
+Partial avx512_run(const Input& in, const Params& p, const Outputs& out) {
+  return simd::run_entry(simd::avx512_entry(), in, p, out);
+}
+
+const KernelInfo kSimd[] = {
+    {
+        .name = "avx2",
+        .backend = "simd",
+        .isa = "fma3+avx2",  // == xsimd's name of the arch simd_avx2.cpp is compiled for
+        .bound = {.ulp = 1.0, .rel_other = 2e-7},
+        .bitwise_equal_to = "",
+        .priority = 10,
+        .available = cpu::avx2_fma_usable,
+        .run = avx2_run,
+    },
+    {
+        .name = "avx512",
+        .backend = "simd",
+        .isa = "avx512bw",  // == xsimd's name of the arch simd_avx512.cpp is compiled for
+        .bound = {.ulp = 1.0, .rel_other = 2e-7},
+        .bitwise_equal_to = "",
+        .priority = 20,
+        .available = cpu::avx512_usable,
+        .run = avx512_run,
+    },
+};
+
+}  // namespace
+
+std::span<const KernelInfo> backends::simd_kernels() { return kSimd; }
+
+}  // namespace focal
