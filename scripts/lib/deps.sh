@@ -20,3 +20,19 @@ focal_install_deps() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
     || { echo "focal: could not install: ${missing[*]}" >&2; return 1; }
 }
+
+# Prints the Python interpreter for the scripts: $FOCAL_PYTHON, else the first of the system
+# python3 (where apt installs python3-matplotlib / python3-torchvision) and the python3 on PATH
+# that can import matplotlib, else whichever python3 exists.
+focal_python() {
+  if [ -n "${FOCAL_PYTHON:-}" ]; then echo "$FOCAL_PYTHON"; return 0; fi
+  local py
+  for py in /usr/bin/python3 "$(command -v python3 2>/dev/null)"; do
+    [ -x "$py" ] && "$py" -c "import matplotlib" >/dev/null 2>&1 && { echo "$py"; return 0; }
+  done
+  for py in /usr/bin/python3 "$(command -v python3 2>/dev/null)"; do
+    [ -x "$py" ] && { echo "$py"; return 0; }
+  done
+  echo "focal: no python3 found (install python3)" >&2
+  return 1
+}

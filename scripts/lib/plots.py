@@ -1,0 +1,191 @@
+"""PNG plots (matplotlib, Agg backend) for a run and for compare."""
+
+from __future__ import annotations
+
+import statistics
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
+
+from results import fmt_n  # noqa: E402
+
+OP_TITLES = {"focal_sum": "forward sum", "focal_grad": "fused loss + gradient"}
+# Probe that bounds each op: the sum only reads; the fused gradient also writes.
+CEILING_PROBES = {"focal_sum": ("probe_read", "probe_cuda_read"),
+                  "focal_grad": ("probe_copy", "probe_cuda_copy")}
+
+
+def _log2_axis(ax, sizes):
+    ax.set_xscale("log", base=2)
+    sizes = sorted(set(sizes))
+    if len(sizes) > 10:
+        sizes = sizes[::2]
+    ax.xaxis.set_major_locator(FixedLocator(sizes))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_n(int(round(v)))))
+    ax.xaxis.set_minor_locator(FixedLocator([]))
+
+
+def _colors(names):
+    cmap = plt.get_cmap("tab10")
+    return {name: cmap(i % 10) for i, name in enumerate(names)}
+
+
+def _bytes_per_logit(measurements):
+    """Bytes the bench counts per logit for these kernel measurements (from GB/s / items/s)."""
+    ratios = [m.gbps * 1e9 / m.items_per_second for m in measurements
+              if m.gbps and m.items_per_second]
+    return statistics.median(ratios) if ratios else None
+
+
+def _ceiling(bench, op, kernels_in_panel, probe_names):
+    """(sizes, items/s, label) of the bandwidth ceiling in logits/s for one panel, from the
+    probe's GB/s divided by the bytes per logit the kernels move; None without a probe."""
+    out = []
+    for probe in probe_names:
+        pts = sorted((m.n, m) for m in bench if m.op == probe)
+        if not pts:
+            continue
+        cuda = "cuda" in probe
+        ks = [m for m in kernels_in_panel if ("cuda" in m.kernel) == cuda]
+        bpl = _bytes_per_logit(ks)
+        if bpl and all(m.gbps for _, m in pts):
+            ys = [m.gbps * 1e9 / bpl for _, m in pts]
+            label = f"{probe} ceiling ({max(m.gbps for _, m in pts):.0f} GB/s ÷ {bpl:.3g} B/logit)"
+        else:
+            ys = [m.items_per_second for _, m in pts]
+            label = f"{probe} ceiling"
+        out.append(([n for n, _ in pts], ys, label))
+    return out
+
+
+def throughput_plot(run, path, layouts=("dense", "labels_c80")):
+    """Throughput vs size per kernel (one panel per op), with the bandwidth ceiling."""
+    bench = [m for m in run.bench if m.op in OP_TITLES]
+    ops = [op for op in OP_TITLES if any(m.op == op for m in bench)]
+    if not ops:
+        return False
+    kernels = sorted({m.kernel for m in bench}, key=lambda k: (k != "scalar", k))
+    colors = _colors(kernels)
+    fig, axes = plt.subplots(1, len(ops), figsize=(6.5 * len(ops), 4.8), squeeze=False)
+    for ax, op in zip(axes[0], ops):
+        sizes = []
+        in_panel = [m for m in bench if m.op == op and m.layout == "dense"]
+        for kernel in kernels:
+            for layout, style in zip(layouts, ("-", "--")):
+                pts = sorted((m.n, m.gitems) for m in bench
+                             if m.op == op and m.kernel == kernel and m.layout == layout)
+                if not pts:
+                    continue
+                sizes += [n for n, _ in pts]
+                label = kernel if layout == "dense" else f"{kernel} ({layout})"
+                ax.plot([n for n, _ in pts], [v for _, v in pts], style, marker="o", ms=3.5,
+                        color=colors[kernel], label=label, alpha=1.0 if layout == "dense" else 0.6)
+        for xs, ys, label in _ceiling(run.bench, op, in_panel, CEILING_PROBES[op]):
+            ax.plot(xs, [y / 1e9 for y in ys], ":", color="black", lw=2, label=label)
+            sizes += xs
+        ax.set_yscale("log")
+        _log2_axis(ax, sizes)
+        ax.set_xlabel("n (logits per call)")
+        ax.set_ylabel("G logits / s")
+        ax.set_title(f"{op}: {OP_TITLES[op]}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    fig.suptitle(f"Throughput vs size — {run.label} (dense solid, labels C=80 dashed)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def _finite(v):
+    return isinstance(v, (int, float)) and v == v and v not in (float("inf"), float("-inf"))
+
+
+def error_plot(verify, path, floor=0.1):
+    """Loss error in ULP vs |x| per kernel and the PyTorch formula, one panel per target.
+    Errors below `floor` (0 included) are drawn at the floor; points where a series returned 0,
+    inf or NaN for a nonzero finite truth (JSON null / inf: unbounded ULP error) are drawn on a
+    band above the largest finite error."""
+    e = (verify or {}).get("error_vs_x")
+    if not e or not e.get("abs_x") or not e.get("series"):
+        return False
+    xs = e["abs_x"]
+    targets = sorted({s.get("t") for s in e["series"]}, reverse=True)
+    names = []
+    for s in e["series"]:
+        if s.get("name") not in names:
+            names.append(s.get("name"))
+    colors = _colors(names)
+    finite = [float(v) for s in e["series"] for v in (s.get("loss_ulp") or []) if _finite(v)]
+    band = max([1e3] + finite) * 10
+    fig, axes = plt.subplots(1, len(targets), figsize=(6.5 * len(targets), 4.8), squeeze=False,
+                             sharey=True)
+    any_band = False
+    for ax, t in zip(axes[0], targets):
+        for s in e["series"]:
+            if s.get("t") != t or not s.get("loss_ulp"):
+                continue
+            ys = [max(float(v), floor) if _finite(v) else band for v in s["loss_ulp"]]
+            peer = "torch" in s["name"]
+            ax.plot(xs[:len(ys)], ys, "-", marker="x" if peer else "o", ms=3.5 if peer else 3,
+                    lw=2.2 if peer else 1.2, color="black" if peer else colors[s["name"]],
+                    label=("PyTorch formula (fp32)" if peer else s["name"]), zorder=3 if peer else 2)
+            any_band |= any(not _finite(v) for v in s["loss_ulp"])
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.axhline(1, color="grey", lw=0.8, ls="--")
+        if any_band:
+            ax.axhspan(band / 2.5, band * 2.5, color="red", alpha=0.08)
+            ax.text(xs[0], band * 1.6, "returned 0 / inf / NaN: unbounded error", fontsize=7,
+                    color="darkred", va="bottom")
+        ax.set_xlabel("|x| (logit magnitude; max over both signs near each |x|)")
+        ax.set_title(f"t = {t}: loss error vs |x|")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=7, loc="center left")
+    axes[0][0].set_ylabel(f"loss error vs MPFR, ULP (< {floor:g} drawn at {floor:g})")
+    for ax in axes[0]:
+        ax.set_ylim(floor / 2, band * 8)
+    fig.suptitle(f"Loss error vs |x|, gamma {e.get('gamma')}, alpha {e.get('alpha')}: the kernels stay "
+                 "within their bound; the textbook fp32 formula degrades from |x| ~ 3", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def compare_plot(runs, path, op="focal_sum", layout="dense"):
+    """Throughput vs size across runs: colour = run (machine), marker/style = kernel."""
+    series = []
+    for run in runs:
+        for kernel in sorted({m.kernel for m in run.bench if m.op == op and m.layout == layout}):
+            pts = sorted((m.n, m.gitems) for m in run.bench
+                         if m.op == op and m.layout == layout and m.kernel == kernel)
+            series.append((run.label, kernel, pts))
+    if not series:
+        return False
+    colors = _colors([r.label for r in runs])
+    kernels = sorted({k for _, k, _ in series})
+    styles = ["-", "--", "-.", ":"]
+    markers = ["o", "s", "^", "v", "D", "x", "+", "*"]
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    sizes = []
+    for label, kernel, pts in series:
+        i = kernels.index(kernel)
+        sizes += [n for n, _ in pts]
+        ax.plot([n for n, _ in pts], [v for _, v in pts], styles[i % len(styles)],
+                marker=markers[i % len(markers)], ms=4, color=colors[label],
+                label=f"{label}: {kernel}")
+    ax.set_yscale("log")
+    _log2_axis(ax, sizes)
+    ax.set_xlabel("n (logits per call)")
+    ax.set_ylabel("G logits / s")
+    ax.set_title(f"{op} ({OP_TITLES.get(op, op)}), {layout} layout, across machines")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=6.5, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
