@@ -1,0 +1,138 @@
+// One element of the CUDA kernels, and the pieces of their plan that need no GPU. Everything
+// here is __host__ __device__ (FOCAL_HD) on purpose: the kernels run it on the GPU, and
+// verify/tests/test_cuda_math.cpp compiles the very same source on the host and checks it
+// against MPFR and against the scalar reference, so the element math is tested on every
+// machine, GPU or not.
+//
+// Precision: the element is evaluated in double (math.hpp with T = double) and each result is
+// rounded to float once, exactly like the scalar reference. Why double and not float with
+// compensation: see kernels/cuda/NOTES.md (in short: float cannot hold 4 ULP at gamma 4 --
+// q^gamma multiplies the error of e = exp(-|z|) by gamma -- nor keep subnormal results).
+#pragma once
+
+#include <cfloat>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+#include "focal/focal.hpp"
+#include "focal/math.hpp"
+
+namespace focal::cuda_detail {
+
+// The declared per-element bound of the three CUDA kernels: the final rounding to float
+// (0.5 ULP) plus the double evaluation's error (< 1e-13 relative, i.e. < 1e-5 ULP); the same
+// as the scalar reference. See NOTES.md.
+inline constexpr ErrorBound kDeclaredBound{.ulp = 1.0, .rel_other = 1.2e-7};
+
+// The Ops policy of math.hpp in double. On the device these are CUDA's double functions
+// (documented max error: exp 1 ulp, log1p 1 ulp, pow 2 ulp -- of double, i.e. ~2^-52
+// relative), on the host the C library's. The kernels are compiled with --fmad=false so that
+// no multiply-add is contracted: the operation sequence is then the same as on the host.
+struct DoubleOps {
+  FOCAL_HD static double exp(double v) { return ::exp(v); }
+  FOCAL_HD static double log1p(double v) { return ::log1p(v); }
+  FOCAL_HD static double pow(double b, double e) { return ::pow(b, e); }  // pow(0, 0) = 1
+  FOCAL_HD static double abs(double v) { return ::fabs(v); }
+  FOCAL_HD static double recip(double v) { return 1.0 / v; }
+  FOCAL_HD static double min(double a, double b) { return a < b ? a : b; }
+  FOCAL_HD static double max(double a, double b) { return a > b ? a : b; }
+  FOCAL_HD static double select(bool c, double a, double b) { return c ? a : b; }
+  FOCAL_HD static double largest(double) { return DBL_MAX; }
+};
+
+// (1-p_t)^gamma with the power chosen at run time (gamma is uniform over a launch, so the
+// branch costs nothing on a warp). The same operation sequence as math::IntPow<0..4> and
+// math::GeneralPow, so results equal math::with_pow's bit for bit; one kernel instantiation
+// instead of six keeps nvcc's compile time down.
+struct RuntimePow {
+  int k;  // 0..4: integer power by multiplication; -1: Ops::pow
+  double gamma;
+  FOCAL_HD double operator()(double q) const {
+    switch (k) {
+      case 0: return 1.0;
+      case 1: return q;
+      case 2: return q * q;
+      case 3: return q * q * q;
+      case 4: {
+        const double q2 = q * q;
+        return q2 * q2;
+      }
+      default: return DoubleOps::pow(q, gamma);
+    }
+  }
+  static RuntimePow for_gamma(float gamma) {
+    for (int k = 0; k <= 4; ++k)
+      if (gamma == float(k)) return {k, double(gamma)};
+    return {-1, double(gamma)};
+  }
+};
+
+// The element: same semantics and operation sequence as the scalar kernel's.
+struct Element {
+  math::Alpha a;
+  double gamma;
+  double grad_scale;
+  RuntimePow pow;
+
+  static Element make(float alpha, float gamma, double grad_scale) {
+    return {math::balance(alpha), double(gamma), grad_scale, RuntimePow::for_gamma(gamma)};
+  }
+
+  FOCAL_HD math::LossGrad<float> binary(float x, bool positive) const {
+    const double z = positive ? double(x) : -double(x);
+    const double a_t = positive ? a.pos : a.neg;
+    const auto r = math::binary<DoubleOps>(z, a_t, gamma, pow);
+    const double dx = positive ? r.grad : -r.grad;
+    return {float(r.loss), float(dx * grad_scale)};
+  }
+  // t must be in [0, 1] (the caller flags the others).
+  FOCAL_HD math::LossGrad<float> soft(float x, float t) const {
+    if (t == 0.0f || t == 1.0f) return binary(x, t == 1.0f);
+    const auto r = math::soft<DoubleOps>(double(x), double(t), double(a.pos), double(a.neg),
+                                         gamma, pow);
+    return {float(r.loss), float(r.grad * grad_scale)};
+  }
+};
+
+// What a thread, a block and the grid accumulate. The losses are >= 0 (or inf/NaN), so plain
+// double addition has relative error <= (depth of the addition chain) * 2^-53: with chunks of
+// 16 summed first, the chain is 16 + chunks per thread + 8 (block) + 11 (final pass), about
+// 550 adds at n = 2^31 on 132 SMs -- 6e-14, inside the 1e-12 sum contract.
+struct Acc {
+  double sum;
+  unsigned long long count;
+  unsigned int bad;  // nonzero: some target was invalid (dense != 0/1, soft outside [0,1], label > C)
+};
+struct AccPlus {
+  FOCAL_HD Acc operator()(const Acc& x, const Acc& y) const {
+    return {x.sum + y.sum, x.count + y.count, x.bad | y.bad};
+  }
+};
+
+// Vector plan: elements [0, head) and [head + 16 * chunks, n) are read one by one, the chunks
+// of 16 in between with 16-byte loads (4 x float4 logits, and 16 u8 or 4 x float4 targets, and
+// 4 x float4 per output). head is the first index at which every vector pointer is 16-byte
+// aligned; when no such index exists (pointers misaligned against each other), chunks = 0 and
+// everything goes element by element -- correct, just slower.
+inline constexpr std::size_t kChunk = 16;
+struct VectorPlan {
+  std::size_t head;
+  std::size_t chunks;
+};
+// target_bytes: 1 (u8), 4 (f32) or 0 (labels: the label array is read per row, not vectorized).
+// A null output pointer is not requested and imposes nothing.
+FOCAL_HD inline VectorPlan plan_vectors(std::size_t n, std::uintptr_t logits,
+                                        std::uintptr_t targets, unsigned target_bytes,
+                                        std::uintptr_t loss, std::uintptr_t grad) {
+  for (std::size_t h = 0; h < kChunk && h < n; ++h) {
+    const bool ok = (logits + 4 * h) % 16 == 0 &&
+                    (target_bytes == 0 || (targets + target_bytes * h) % 16 == 0) &&
+                    (loss == 0 || (loss + 4 * h) % 16 == 0) &&
+                    (grad == 0 || (grad + 4 * h) % 16 == 0);
+    if (ok) return {h, (n - h) / kChunk};
+  }
+  return {n, 0};  // no common alignment: all elements one by one
+}
+
+}  // namespace focal::cuda_detail
