@@ -8,6 +8,12 @@
 //   loss = ce * (1 - p_t)^gamma ;  alpha >= 0: loss = alpha_t * loss,
 //   alpha_t = alpha t + (1 - alpha)(1 - t)
 //
+// CE is the log1p form above (as the issue specifies; torch 1.13's own BCE-with-logits
+// evaluates log(exp(-m) + exp(-x - m)), m = max(-x, 0), which is less accurate still for small
+// CE). The chain below was checked against torch 1.13 autograd on 20000 random inputs where the
+// two CE forms agree: loss within 3e-7, gradient within 3e-5 relative (soft-target gradients
+// near their zero crossing), i.e. the same float evaluation up to exp/sigmoid rounding.
+//
 // In float, 1 - p_t cancels to 0 once p rounds to 1 (|x| > 16.6), so the loss and gradient
 // become 0 where the truth is e.g. 1.8e-23, and are already 37% off at |x| = 15.
 #pragma once

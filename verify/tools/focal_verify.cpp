@@ -92,7 +92,15 @@ struct Config {
   std::vector<float> alphas;
   std::string json;
   bool verbose = false;
+  double bound_scale = 1.0;
 };
+
+// Every kernel's declared bound, times --bound-scale (1 normally; < 1 only to show that the
+// checks can fail).
+double g_bound_scale = 1.0;
+ErrorBound bound_of(const KernelInfo& k) {
+  return {k.bound.ulp * g_bound_scale, k.bound.rel_other * g_bound_scale};
+}
 
 const char* kUsage =
     "usage: focal-verify [--quick | --full | --exhaustive] [--kernels a,b,...]\n"
@@ -106,6 +114,8 @@ const char* kUsage =
     "  --alpha       alphas, <= 1, negative = no balancing (default 0.25,-1; exhaustive: 0.25)\n"
     "  --json FILE   write every number as JSON\n"
     "  --verbose     one table row per family, gamma and alpha (default: per family)\n"
+    "  --bound-scale S  judge against S x each declared bound, S in (0, 1] (self-test: the\n"
+    "                checks must fail when the bounds are tighter than the kernels)\n"
     "exit status: 0 all kernels within their bounds, 1 a kernel failed, 2 bad usage\n";
 
 std::vector<std::string> split(const std::string& s) {
@@ -161,6 +171,11 @@ Config parse(int argc, char** argv) {
       if (c.alphas.empty()) throw UsageError("--alpha: expected a comma-separated list");
     } else if (a == "--json") {
       c.json = value();
+    } else if (a == "--bound-scale") {
+      const std::string v = value();
+      c.bound_scale = parse_number("--bound-scale", v);
+      if (!(c.bound_scale > 0.0 && c.bound_scale <= 1.0))
+        throw UsageError("--bound-scale: expected a value in (0, 1], got '" + v + "'");
     } else if (a == "--verbose") {
       c.verbose = true;
     } else if (a == "-h" || a == "--help") {
@@ -325,6 +340,7 @@ void write_header(Json& j, Mode mode, const Config& c, const Machine& m, std::ui
   j.key("machine").open('{').key("id").str(m.id).key("cpu").str(m.cpu).key("cores").integer(m.cores).close('}');
   j.key("dispatch").str(std::string(best_kernel().name));
   j.key("seed").raw(std::to_string(seed));
+  j.key("bound_scale").num(c.bound_scale);
   j.key("gammas").open('[');
   for (float g : c.gammas) j.num(g);
   j.close(']');
@@ -338,7 +354,7 @@ void write_kernel_header(Json& j, const KernelInfo& k) {
   j.key("isa").str(std::string(k.isa));
   j.key("available").boolean(k.is_available());
   if (!k.is_available()) j.key("unavailable_reason").str(k.unavailable_reason());
-  j.key("bound").open('{').key("ulp").num(k.bound.ulp).key("rel_other").num(k.bound.rel_other).close('}');
+  j.key("bound").open('{').key("ulp").num(bound_of(k).ulp).key("rel_other").num(bound_of(k).rel_other).close('}');
   j.key("bitwise_equal_to").str(std::string(k.bitwise_equal_to));
 }
 
@@ -547,8 +563,8 @@ bool same_bits(float a, float b) {
 void compare(Cross& c, const Family& f, float gamma, const Run& ra, const Run& rb,
              const std::vector<Truth>& truth) {
   const bool binary = f.cases.binary();
-  const double ulp_allowed = c.a->bound.ulp + c.b->bound.ulp;
-  const double rel_allowed = c.a->bound.rel_other + c.b->bound.rel_other;
+  const double ulp_allowed = bound_of(*c.a).ulp + bound_of(*c.b).ulp;
+  const double rel_allowed = bound_of(*c.a).rel_other + bound_of(*c.b).rel_other;
   const bool int_gamma = verify::integer_gamma(gamma);
   auto one = [&](std::size_t i, const char* what, float va, float vb, double scale) {
     bool ok;
@@ -766,7 +782,7 @@ int run_sampled(const Config& cfg) {
           fr.seconds = r.seconds;
           rep.seconds += r.seconds;
           // Sums: the kernel's sum of its own fp32 losses within 1e-12 of their exact sum.
-          fr.pass = r.loss.passes(rep.k->bound, gamma) && r.grad.passes(rep.k->bound, gamma) &&
+          fr.pass = r.loss.passes(bound_of(*rep.k), gamma) && r.grad.passes(bound_of(*rep.k), gamma) &&
                     fr.count_ok && fr.sum_rel <= 1e-12;
           rep.max_sum_rel = std::max(rep.max_sum_rel, fr.sum_rel);
           rep.pass = rep.pass && fr.pass;
@@ -862,7 +878,7 @@ int run_sampled(const Config& cfg) {
     }
     std::printf("%-18s bound %g ulp (gamma 0..4), rel %.2g otherwise; sum max rel err vs exact %s; "
                 "%s%s; kernel time %.2f s => %s\n\n",
-                std::string(rep.k->name).c_str(), rep.k->bound.ulp, rep.k->bound.rel_other,
+                std::string(rep.k->name).c_str(), bound_of(*rep.k).ulp, bound_of(*rep.k).rel_other,
                 fmt_g(rep.max_sum_rel).c_str(),
                 rep.stab.stable ? "bitwise stable over 3 runs" : ("NOT bitwise stable: " + rep.stab.detail).c_str(),
                 rep.stab.thread_counts.empty() ? "" : " x threads 1,2,3", rep.seconds,
@@ -1068,10 +1084,10 @@ int run_exhaustive(const Config& cfg) {
                                            : verify::ulp_error(got, exact, exact_f);
                   bool bad = e.failure != verify::Failure::none;
                   if (!bad) {
-                    bad = int_gamma ? e.ulp > k->bound.ulp
+                    bad = int_gamma ? e.ulp > bound_of(*k).ulp
                                     : std::fabs(double(got) - exact) /
                                               std::max(std::fabs(exact), double(FLT_MIN)) >
-                                          k->bound.rel_other;
+                                          bound_of(*k).rel_other;
                   }
                   if (bad) {
                     ++over;
@@ -1114,7 +1130,7 @@ int run_exhaustive(const Config& cfg) {
                     res.seconds);
         std::printf("  %s\n  %s\n", res.loss.describe("loss").c_str(), res.grad.describe("grad").c_str());
         std::printf("  bound %g ulp (rel %.2g for other gamma): %" PRIu64 " results over the bound => %s\n",
-                    k->bound.ulp, k->bound.rel_other, res.over, res.pass ? "PASS" : "FAIL");
+                    bound_of(*k).ulp, bound_of(*k).rel_other, res.over, res.pass ? "PASS" : "FAIL");
         for (std::size_t i = 0; i < res.list.size() && i < 20; ++i) {
           const auto& o = res.list[i];
           std::printf("    x=%a (%.9g, bits 0x%08x) t=%d %s expected %.9g got %.9g: %s ulp %s\n", o.x, o.x,
@@ -1184,6 +1200,7 @@ int main(int argc, char** argv) {
   fv::Config cfg;
   try {
     cfg = fv::parse(argc, argv);
+    fv::g_bound_scale = cfg.bound_scale;
   } catch (const fv::UsageError& e) {
     std::fprintf(stderr, "focal-verify: %s\n%s", e.what(), fv::kUsage);
     return 2;
