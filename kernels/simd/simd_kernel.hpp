@@ -79,7 +79,7 @@ class Kernel {
       const M one = t == B(1.0);
       const M exact = one | (t == B(0.0));
       const auto b = binary(x, one);
-      const auto s = math::soft<Ops>(x, t, a_pos, a_neg, gamma, pow);
+      const auto s = math::soft<VecOps<Arch, true>>(x, t, a_pos, a_neg, gamma, pow);
       const B nan(__builtin_nan(""));
       return {xsimd::select(ok, xsimd::select(exact, b.loss, s.loss), nan),
               xsimd::select(ok, xsimd::select(exact, b.grad, s.grad * scale), nan)};

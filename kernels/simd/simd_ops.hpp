@@ -30,7 +30,9 @@ namespace focal::simd {
 template <class Arch>
 inline constexpr bool is_avx512 = std::is_base_of_v<xsimd::avx512f, Arch>;
 
-template <class Arch>
+// Precise = true: exp to 2^-52 (degree 11, two-constant reduction), for the soft-target path,
+// whose gradient term (p - t) cancels and so needs p = sigmoid(x) nearly to double precision.
+template <class Arch, bool Precise = false>
 struct VecOps {
   using B = xsimd::batch<double, Arch>;
   using M = xsimd::batch_bool<double, Arch>;
@@ -71,17 +73,28 @@ struct VecOps {
     const B xc = xsimd::max(B(kLowest), x);  // NaN: max returns its second operand, x
     const B t = xsimd::fma(xc, B(kLog2e), B(kShift));
     const B n = t - B(kShift);
-    const B r = xsimd::fnma(n, B(kLn2), xc);  // exact but for one rounding; |n ln2 error| < 2^-45
-    // e^r = 1 + r Q(r): exactly 1 at r = 0 (so p = 1 - p at x = 0, where the soft-target
-    // gradient is exactly 0); relative error 2^-33.
-    B p(1.9899274293835886042e-4);
-    p = xsimd::fma(p, r, B(1.3941108735823515421e-3));
-    p = xsimd::fma(p, r, B(8.3332984833523088878e-3));
-    p = xsimd::fma(p, r, B(4.1666352893149819909e-2));
-    p = xsimd::fma(p, r, B(1.6666666718998415076e-1));
-    p = xsimd::fma(p, r, B(5.000000004711857403e-1));
-    p = xsimd::fma(p, r, B(1.0));
-    p = xsimd::fma(p, r, B(1.0));
+    B p;
+    if constexpr (Precise) {
+      const B r = xsimd::fnma(n, B(2.3190468138462996e-17), xsimd::fnma(n, B(kLn2), xc));
+      p = B(2.510520668068106e-08);
+      for (double c : {2.762635764031128e-07, 2.7557255425009614e-06, 2.4801504346039526e-05,
+                       1.9841269874801073e-04, 1.3888888932489353e-03, 8.333333333326141e-03,
+                       4.166666666657314e-02, 1.666666666666667e-01, 5.000000000000006e-01, 1.0,
+                       1.0})
+        p = xsimd::fma(p, r, B(c));
+    } else {
+      const B r = xsimd::fnma(n, B(kLn2), xc);  // one rounding; |n (ln2 - kLn2)| < 2^-45
+      // e^r = 1 + r Q(r): exactly 1 at r = 0 (so p = 1 - p at x = 0, where the soft-target
+      // gradient is exactly 0); relative error 2^-33.
+      p = B(1.9899274293835886042e-4);
+      p = xsimd::fma(p, r, B(1.3941108735823515421e-3));
+      p = xsimd::fma(p, r, B(8.3332984833523088878e-3));
+      p = xsimd::fma(p, r, B(4.1666352893149819909e-2));
+      p = xsimd::fma(p, r, B(1.6666666718998415076e-1));
+      p = xsimd::fma(p, r, B(5.000000004711857403e-1));
+      p = xsimd::fma(p, r, B(1.0));
+      p = xsimd::fma(p, r, B(1.0));
+    }
     const B scale = xsimd::bitwise_cast<B>(xsimd::bitwise_cast<U>(t) << 52);
     return xsimd::select(x < B(kLowest), B(0.0), p * scale);
   }

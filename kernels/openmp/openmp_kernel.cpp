@@ -1,0 +1,121 @@
+// The multi-core kernel (name "openmp"): the best available SIMD kernel (avx512, else avx2)
+// run over fixed-size chunks by an OpenMP team.
+//
+// Determinism: chunk boundaries depend only on the input size (kChunkElements logits; for class
+// labels whole rows, kChunkElements / C of them), never on the thread count. Each chunk's sum
+// is the SIMD kernel's sum of that chunk, and the chunk sums are combined in chunk order by
+// compensated summation, so the result is bitwise identical for any OMP_NUM_THREADS and on every
+// run. Per-element outputs are exactly the SIMD kernel's (bitwise_equal_to names it).
+// Accuracy: that of the SIMD kernel (1 ULP for gamma in {0..4}, relative 2e-7 otherwise); the
+// sum stays within ~1e-13 of the exact sum of the fp32 losses.
+// Small inputs: below kParallelMinElements the chunks run on the calling thread (same chunks,
+// same result), since starting the team costs more than it saves there (bench/NOTES.md).
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "../backends.hpp"
+#include "../simd/cpu_features.hpp"
+#include "../simd/simd_entry.hpp"
+#include "focal/detail/sum.hpp"
+#include "focal/math.hpp"
+
+namespace focal {
+namespace {
+
+constexpr std::size_t kChunkElements = std::size_t(1) << 16;
+constexpr std::size_t kParallelMinElements = std::size_t(1) << 17;
+
+// The SIMD kernel this machine runs (null if neither AVX2 nor AVX-512 is usable).
+const simd::Entry* best_entry() {
+  static const simd::Entry* e = cpu::avx512_usable(nullptr) ? &simd::avx512_entry()
+                                : cpu::avx2_fma_usable(nullptr) ? &simd::avx2_entry()
+                                                                 : nullptr;
+  return e;
+}
+
+bool openmp_available(std::string* why_not) {
+  if (best_entry()) return true;
+  std::string why;
+  cpu::avx2_fma_usable(&why);
+  if (why_not) *why_not = "needs the avx2 or avx512 kernel: " + why;
+  return false;
+}
+
+// Runs chunk(c) -> Partial for c in [0, chunks) and combines in chunk order.
+template <class Chunk>
+Partial over_chunks(std::size_t chunks, std::size_t elements, Chunk&& chunk) {
+  std::vector<Partial> parts(chunks);
+  const long n = long(chunks);
+#pragma omp parallel for schedule(static) if (elements >= kParallelMinElements && chunks > 1)
+  for (long c = 0; c < n; ++c) parts[std::size_t(c)] = chunk(std::size_t(c));
+  detail::CompensatedSum sum;
+  Partial total;
+  for (const Partial& p : parts) {
+    sum.add(p.sum);
+    total.count += p.count;
+    total.bad_target |= p.bad_target;
+  }
+  total.sum = chunks == 1 ? parts[0].sum : sum.value();
+  return total;
+}
+
+Partial openmp_run(const Input& in, const Params& p, const Outputs& out) {
+  const simd::Entry& e = *best_entry();
+  float* loss = out.loss.empty() ? nullptr : out.loss.data();
+  float* grad = out.grad.empty() ? nullptr : out.grad.data();
+  const math::Alpha alpha = math::balance(p.alpha);
+  auto args = [&](std::size_t offset) {
+    return simd::Args{alpha, p.gamma, p.grad_scale, loss ? loss + offset : nullptr,
+                      grad ? grad + offset : nullptr};
+  };
+  const std::size_t n = element_count(in);
+  if (const auto* l = std::get_if<LabelInput>(&in)) {
+    const std::size_t c = l->num_classes, rows = l->labels.size();
+    const std::size_t rows_per_chunk = std::max<std::size_t>(1, kChunkElements / c);
+    const std::size_t chunks = std::max<std::size_t>(1, (rows + rows_per_chunk - 1) / rows_per_chunk);
+    return over_chunks(chunks, n, [&](std::size_t k) {
+      const std::size_t r0 = k * rows_per_chunk, r1 = std::min(rows, r0 + rows_per_chunk);
+      return e.labels(l->logits.data() + r0 * c, l->labels.data() + r0, r1 - r0, c, args(r0 * c));
+    });
+  }
+  const std::size_t chunks = std::max<std::size_t>(1, (n + kChunkElements - 1) / kChunkElements);
+  auto range = [&](std::size_t k) {
+    const std::size_t i0 = k * kChunkElements;
+    return std::pair{i0, std::min(n, i0 + kChunkElements) - i0};
+  };
+  if (const auto* d = std::get_if<DenseInput>(&in))
+    return over_chunks(chunks, n, [&](std::size_t k) {
+      const auto [i0, len] = range(k);
+      return e.dense(d->logits.data() + i0, d->targets.data() + i0, len, args(i0));
+    });
+  const auto& s = std::get<SoftInput>(in);
+  return over_chunks(chunks, n, [&](std::size_t k) {
+    const auto [i0, len] = range(k);
+    return e.soft(s.logits.data() + i0, s.targets.data() + i0, len, args(i0));
+  });
+}
+
+std::vector<KernelInfo> make_table() {
+  const bool avx512 = cpu::avx512_usable(nullptr);
+  return {{
+      .name = "openmp",
+      .backend = "openmp",
+      .isa = avx512 ? "avx512bw+openmp" : "fma3+avx2+openmp",
+      .bound = {.ulp = 1.0, .rel_other = 2e-7},
+      .bitwise_equal_to = avx512 ? "avx512" : "avx2",
+      .priority = 30,
+      .available = openmp_available,
+      .run = openmp_run,
+  }};
+}
+
+}  // namespace
+
+std::span<const KernelInfo> backends::openmp_kernels() {
+  static const std::vector<KernelInfo> table = make_table();
+  return table;
+}
+
+}  // namespace focal
