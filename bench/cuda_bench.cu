@@ -1,7 +1,300 @@
-// Placeholder until the CUDA benchmarks land.
+// CUDA benchmarks for focal-bench: the three CUDA kernels on device-resident data, timed with
+// CUDA events on a stream (UseManualTime) after a warm-up, beside two ceilings measured in the
+// same run over the same bytes:
+//   probe_cuda_read/<n>  cub::DeviceReduce::Sum over as many bytes as the dense input of n
+//                        logits (5n bytes: fp32 logits + u8 targets),
+//   probe_cuda_copy/<n>  cudaMemcpyAsync device-to-device of those 5n bytes (counted as 10n:
+//                        read + write).
+// Names: focal_sum/<kernel>/<layout>/<n> (sum only), focal_grad/<kernel>/<layout>/<n> (sum and
+// the per-element gradient written in the same pass). Counters: items_per_second (logits),
+// GB_per_s (decimal, bytes the kernel must move: inputs once, outputs once), frac_read and
+// frac_copy (this GB/s over the probe's GB/s at the same n, when the probe ran before it).
+// Inputs are rotated among enough copies that consecutive iterations touch more than 3x the L2,
+// so the numbers are DRAM numbers also for n below the L2 size.
+#include <benchmark/benchmark.h>
+#include <cuda_runtime.h>
+
+#include <cub/device/device_reduce.cuh>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+
 #include "cuda_bench.hpp"
+#include "focal/cuda.hpp"
+#include "focal/focal.hpp"
 
 namespace focal::bench {
-void register_cuda_benchmarks() {}
-void add_cuda_context() {}
+namespace {
+
+void check(cudaError_t err, const char* what) {
+  if (err != cudaSuccess)
+    throw cuda_error(std::string("focal-bench: CUDA ") + what + ": " + cudaGetErrorString(err));
+}
+
+enum class Layout { dense, soft, labels };
+constexpr std::size_t kClasses = 80;  // labels layout: RetinaNet's COCO classes
+
+const char* layout_name(Layout l) {
+  return l == Layout::dense ? "dense_u8" : l == Layout::soft ? "soft_f32" : "labels_c80";
+}
+
+// Random inputs generated on the device (a hash per index: no host generation of 2^28 values).
+__device__ __forceinline__ std::uint32_t mix(std::uint64_t v) {
+  v ^= v >> 33;
+  v *= 0xff51afd7ed558ccdull;
+  v ^= v >> 33;
+  v *= 0xc4ceb9fe1a85ec53ull;
+  v ^= v >> 33;
+  return std::uint32_t(v);
+}
+__global__ void fill(float* x, std::uint8_t* t8, float* tf, std::int32_t* labels, std::size_t n,
+                     std::size_t rows, std::uint64_t seed) {
+  const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
+  for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    const std::uint32_t h = mix(seed * 0x9e3779b97f4a7c15ull + i);
+    x[i] = -4.6f + 8.0f * (float(h >> 8) * 0x1p-24f - 0.5f);  // prior bias -log(99) +- 4
+    if (t8) t8[i] = (h & 0x3ffu) == 0 ? 1 : 0;                   // ~1 positive in 1000
+    if (tf) tf[i] = float(h & 0xffu) * (1.0f / 255.0f);
+    if (labels && i < rows) labels[i] = int(h % (kClasses + 8)) - 4;  // some ignored (<0), some background (== C)
+  }
+}
+
+// All input copies of one (layout, n), kept until a different one is asked for.
+struct Arena {
+  Layout layout;
+  std::size_t n = 0;     // logits per copy
+  std::size_t rows = 0;  // labels layout
+  std::size_t copies = 1;
+  std::unique_ptr<cuda::DeviceMemory> x, t, grad;
+  std::size_t input_bytes() const {
+    return n * 4 + (layout == Layout::dense ? n : layout == Layout::soft ? 4 * n : 4 * rows);
+  }
+  cuda::DeviceInput input(std::size_t c) const {
+    const float* xs = x->as<float>() + c * n;
+    if (layout == Layout::dense) return cuda::DenseDeviceInput{xs, t->as<std::uint8_t>() + c * n, n};
+    if (layout == Layout::soft) return cuda::SoftDeviceInput{xs, t->as<float>() + c * n, n};
+    return cuda::LabelDeviceInput{xs, t->as<std::int32_t>() + c * rows, rows, kClasses};
+  }
+};
+
+std::size_t l2_bytes() {
+  int dev = 0, l2 = 0;
+  check(cudaGetDevice(&dev), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, dev), "cudaDeviceGetAttribute");
+  return std::size_t(l2);
+}
+// Copies so that one pass over all of them moves more than 3x the L2.
+std::size_t copies_for(std::size_t bytes_per_copy) {
+  const std::size_t want = 3 * l2_bytes();
+  return bytes_per_copy >= want ? 1 : (want + bytes_per_copy - 1) / bytes_per_copy;
+}
+
+Arena& arena(Layout layout, std::size_t n_wanted, bool with_grad) {
+  static std::unique_ptr<Arena> cur;
+  const std::size_t n = layout == Layout::labels ? n_wanted / kClasses * kClasses : n_wanted;
+  if (cur && cur->layout == layout && cur->n == n && (!with_grad || cur->grad)) return *cur;
+  cur.reset();  // free the previous arena first
+  auto a = std::make_unique<Arena>();
+  a->layout = layout;
+  a->n = n;
+  a->rows = layout == Layout::labels ? n / kClasses : 0;
+  a->copies = copies_for(a->input_bytes() + 4 * n);
+  const std::size_t total = a->n * a->copies;
+  a->x = std::make_unique<cuda::DeviceMemory>(4 * total);
+  const std::size_t tbytes = layout == Layout::dense ? total : layout == Layout::soft ? 4 * total : 4 * a->rows * a->copies;
+  a->t = std::make_unique<cuda::DeviceMemory>(tbytes);
+  a->grad = std::make_unique<cuda::DeviceMemory>(4 * total);
+  fill<<<1024, 256>>>(a->x->as<float>(), layout == Layout::dense ? a->t->as<std::uint8_t>() : nullptr,
+                      layout == Layout::soft ? a->t->as<float>() : nullptr,
+                      layout == Layout::labels ? a->t->as<std::int32_t>() : nullptr, total,
+                      a->rows * a->copies, 12345);
+  check(cudaGetLastError(), "launch fill");
+  check(cudaDeviceSynchronize(), "fill");
+  cur = std::move(a);
+  return *cur;
+}
+
+// Probe results per n (GB/s), for the fractions.
+std::map<std::size_t, double>& probe_read_gbps() {
+  static std::map<std::size_t, double> m;
+  return m;
+}
+std::map<std::size_t, double>& probe_copy_gbps() {
+  static std::map<std::size_t, double> m;
+  return m;
+}
+
+// Times `body(copy_index, stream)` with events; returns total seconds and iterations.
+template <class Body>
+void timed_loop(benchmark::State& st, std::size_t copies, Body&& body, double bytes_per_iter,
+                std::size_t items_per_iter, std::map<std::size_t, double>* record,
+                std::size_t n_key) {
+  cudaStream_t stream = nullptr;
+  check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  cudaEvent_t start = nullptr, stop = nullptr;
+  check(cudaEventCreate(&start), "cudaEventCreate");
+  check(cudaEventCreate(&stop), "cudaEventCreate");
+  for (int w = 0; w < 3; ++w) body(std::size_t(w) % copies, stream);  // warm-up
+  check(cudaStreamSynchronize(stream), "warm-up");
+  std::size_t k = 0;
+  double seconds = 0;
+  for (auto _ : st) {
+    check(cudaEventRecord(start, stream), "cudaEventRecord");
+    body(k++ % copies, stream);
+    check(cudaEventRecord(stop, stream), "cudaEventRecord");
+    check(cudaEventSynchronize(stop), "cudaEventSynchronize");
+    float ms = 0;
+    check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+    st.SetIterationTime(double(ms) * 1e-3);
+    seconds += double(ms) * 1e-3;
+  }
+  check(cudaEventDestroy(start), "cudaEventDestroy");
+  check(cudaEventDestroy(stop), "cudaEventDestroy");
+  check(cudaStreamDestroy(stream), "cudaStreamDestroy");
+  const double iters = double(st.iterations());
+  st.SetItemsProcessed(std::int64_t(iters) * std::int64_t(items_per_iter));
+  st.counters["GB_per_s"] = benchmark::Counter(bytes_per_iter * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  const double gbps = seconds > 0 ? bytes_per_iter * iters / seconds * 1e-9 : 0;
+  if (record) (*record)[n_key] = gbps;
+  if (!record) {
+    if (auto it = probe_read_gbps().find(n_key); it != probe_read_gbps().end() && it->second > 0)
+      st.counters["frac_read"] = gbps / it->second;
+    if (auto it = probe_copy_gbps().find(n_key); it != probe_copy_gbps().end() && it->second > 0)
+      st.counters["frac_copy"] = gbps / it->second;
+  }
+}
+
+void bm_probe_read(benchmark::State& st, std::size_t n) {
+  try {
+    const std::size_t bytes = 5 * n, floats = bytes / 4;
+    const std::size_t copies = copies_for(bytes);
+    cuda::DeviceMemory in(floats * copies * 4), out(8);
+    // Finite values (the sum's value is irrelevant; only the bytes read matter).
+    check(cudaMemset(in.data(), 0x3c, in.size()), "cudaMemset");
+    std::size_t temp_bytes = 0;
+    check(cub::DeviceReduce::Sum(nullptr, temp_bytes, in.as<float>(), out.as<float>(), floats), "cub::DeviceReduce::Sum");
+    cuda::DeviceMemory temp(temp_bytes);
+    timed_loop(
+        st, copies,
+        [&](std::size_t c, cudaStream_t s) {
+          check(cub::DeviceReduce::Sum(temp.data(), temp_bytes, in.as<float>() + c * floats,
+                                       out.as<float>(), floats, s),
+                "cub::DeviceReduce::Sum");
+        },
+        double(floats * 4), n, &probe_read_gbps(), n);
+  } catch (const std::exception& e) {
+    st.SkipWithError(e.what());
+  }
+}
+
+void bm_probe_copy(benchmark::State& st, std::size_t n) {
+  try {
+    const std::size_t bytes = 5 * n;
+    const std::size_t copies = copies_for(2 * bytes);
+    cuda::DeviceMemory src(bytes * copies), dst(bytes * copies);
+    check(cudaMemset(src.data(), 1, src.size()), "cudaMemset");
+    timed_loop(
+        st, copies,
+        [&](std::size_t c, cudaStream_t s) {
+          check(cudaMemcpyAsync(dst.as<char>(c * bytes), src.as<char>(c * bytes), bytes,
+                                cudaMemcpyDeviceToDevice, s),
+                "cudaMemcpyAsync");
+        },
+        double(2 * bytes), n, &probe_copy_gbps(), n);
+  } catch (const std::exception& e) {
+    st.SkipWithError(e.what());
+  }
+}
+
+void bm_focal(benchmark::State& st, cuda::Reducer reducer, Layout layout, bool grad, std::size_t n) {
+  try {
+    Arena& a = arena(layout, n, grad);
+    cuda::Workspace ws;
+    const Params params{0.25f, 2.0f, grad ? 1.0 / double(a.n) : 1.0};
+    const double bytes = double(a.input_bytes()) + (grad ? 4.0 * double(a.n) : 0.0);
+    timed_loop(
+        st, a.copies,
+        [&](std::size_t c, cudaStream_t s) {
+          cuda::DeviceOutputs out;
+          if (grad) out.grad = a.grad->as<float>() + c * a.n;
+          ws.enqueue(reducer, a.input(c), params, out, s);
+        },
+        bytes, a.n, nullptr, n);
+    const Partial p = ws.result(nullptr);
+    if (layout != Layout::labels && p.count != a.n) st.SkipWithError("wrong count");
+    if (!std::isfinite(p.sum)) st.SkipWithError("non-finite sum");
+  } catch (const std::exception& e) {
+    st.SkipWithError(e.what());
+  }
+}
+
+const char* reducer_name(cuda::Reducer r) {
+  return r == cuda::Reducer::warp ? "cuda_warp" : r == cuda::Reducer::cub_block ? "cuda_cub" : "cuda_cub_device";
+}
+
+}  // namespace
+
+void add_cuda_context() {
+  std::string why;
+  if (!cuda::available(&why)) {
+    benchmark::AddCustomContext("cuda", "unavailable: " + why);
+    return;
+  }
+  int dev = 0;
+  cudaDeviceProp p{};
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&p, dev) != cudaSuccess) return;
+  int mem_khz = 0, bus_bits = 0, driver = 0, runtime = 0;
+  (void)cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, dev);
+  (void)cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, dev);
+  (void)cudaDriverGetVersion(&driver);
+  (void)cudaRuntimeGetVersion(&runtime);
+  benchmark::AddCustomContext("cuda_gpu", p.name);
+  benchmark::AddCustomContext("cuda_sm_count", std::to_string(p.multiProcessorCount));
+  benchmark::AddCustomContext("cuda_compute_capability", std::to_string(p.major) + "." + std::to_string(p.minor));
+  benchmark::AddCustomContext("cuda_l2_bytes", std::to_string(p.l2CacheSize));
+  benchmark::AddCustomContext("cuda_memory_clock_khz", std::to_string(mem_khz));
+  benchmark::AddCustomContext("cuda_memory_bus_bits", std::to_string(bus_bits));
+  // Double data rate: 2 transfers per clock.
+  const double peak = 2.0 * double(mem_khz) * 1e3 * double(bus_bits) / 8.0 * 1e-9;
+  benchmark::AddCustomContext("cuda_peak_dram_GBps", std::to_string(peak));
+  benchmark::AddCustomContext("cuda_driver_runtime", std::to_string(driver) + "/" + std::to_string(runtime));
+}
+
+void register_cuda_benchmarks() {
+  std::string why;
+  if (!cuda::available(&why)) {
+    std::fprintf(stderr, "focal-bench: CUDA benchmarks not registered: %s\n", why.c_str());
+    return;
+  }
+  const cuda::Reducer all[] = {cuda::Reducer::warp, cuda::Reducer::cub_block, cuda::Reducer::cub_device};
+  for (int lg : {16, 20, 24, 27, 28}) {
+    const std::size_t n = std::size_t(1) << lg;
+    const std::string ns = std::to_string(n);
+    // Probes first: the kernels' fractions use the probe measured just before, in this run.
+    benchmark::RegisterBenchmark(("probe_cuda_read/" + ns).c_str(), bm_probe_read, n)->UseManualTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("probe_cuda_copy/" + ns).c_str(), bm_probe_copy, n)->UseManualTime()->Unit(benchmark::kMicrosecond);
+    for (auto r : all)
+      benchmark::RegisterBenchmark(("focal_sum/" + std::string(reducer_name(r)) + "/dense_u8/" + ns).c_str(),
+                                   bm_focal, r, Layout::dense, false, n)
+          ->UseManualTime()->Unit(benchmark::kMicrosecond);
+    for (auto r : all)
+      benchmark::RegisterBenchmark(("focal_grad/" + std::string(reducer_name(r)) + "/dense_u8/" + ns).c_str(),
+                                   bm_focal, r, Layout::dense, true, n)
+          ->UseManualTime()->Unit(benchmark::kMicrosecond);
+    if (lg == 24 || lg == 27)
+      for (Layout l : {Layout::soft, Layout::labels}) {
+        benchmark::RegisterBenchmark(("focal_sum/cuda_warp/" + std::string(layout_name(l)) + "/" + ns).c_str(),
+                                     bm_focal, cuda::Reducer::warp, l, false, n)
+            ->UseManualTime()->Unit(benchmark::kMicrosecond);
+        benchmark::RegisterBenchmark(("focal_grad/cuda_warp/" + std::string(layout_name(l)) + "/" + ns).c_str(),
+                                     bm_focal, cuda::Reducer::warp, l, true, n)
+            ->UseManualTime()->Unit(benchmark::kMicrosecond);
+      }
+  }
+}
+
 }  // namespace focal::bench
