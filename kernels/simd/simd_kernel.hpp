@@ -105,14 +105,15 @@ class Kernel {
   }
 
   static Partial dense(const float* x, const std::uint8_t* t, std::size_t n, const Args& a) {
-    return with_element(a, [&](const auto& el) {
+    return with_element(a, [x, t, n, loss = a.loss, grad = a.grad](const auto& el) {
       Sum sum;
       M bad(false);
       std::size_t i = 0;
+      // Locals (not captures by reference): the stores cannot alias them, so nothing reloads.
       for (; i + N <= n; i += N) {
         const M pos = G::load_targets(t + i, bad);
-        finish(el.binary(G::load(x + i), pos), a.loss ? a.loss + i : nullptr,
-               a.grad ? a.grad + i : nullptr, sum);
+        finish(el.binary(G::load(x + i), pos), loss ? loss + i : nullptr,
+               grad ? grad + i : nullptr, sum);
       }
       if (i < n) {  // tail: padded copies (padding: x = 0, t = 0; its loss is not added)
         alignas(64) float xb[N] = {}, lb[N], gb[N];
@@ -124,8 +125,8 @@ class Kernel {
         G::store_rounded(v.grad, gb);
         for (std::size_t k = 0; k < n - i; ++k) {
           sum.add_scalar(lb[k]);
-          if (a.loss) a.loss[i + k] = lb[k];
-          if (a.grad) a.grad[i + k] = gb[k];
+          if (loss) loss[i + k] = lb[k];
+          if (grad) grad[i + k] = gb[k];
         }
       }
       return Partial{sum.value(), n, xsimd::any(bad)};

@@ -38,6 +38,17 @@ struct VecOps {
   using M = xsimd::batch_bool<double, Arch>;
   using U = xsimd::batch<std::uint64_t, Arch>;
 
+  // Fused multiply-add by intrinsic: xsimd 8.1's avx512 arch has no fma kernel (it falls back to
+  // a * b + c, two roundings, which -ffp-contract=off keeps unfused).
+  static B fma(B a, B b, B c) {
+    if constexpr (is_avx512<Arch>) return B(_mm512_fmadd_pd(a, b, c));
+    else return B(_mm256_fmadd_pd(a, b, c));
+  }
+  static B fnma(B a, B b, B c) {  // c - a * b
+    if constexpr (is_avx512<Arch>) return B(_mm512_fnmadd_pd(a, b, c));
+    else return B(_mm256_fnmadd_pd(a, b, c));
+  }
+
   static B abs(B v) { return xsimd::abs(v); }
   // (x86 min/max return the second operand when either is NaN; math.hpp does not rely on it.)
   static B min(B a, B b) { return xsimd::min(a, b); }
@@ -53,7 +64,7 @@ struct VecOps {
       return B(_mm256_cvtps_pd(_mm_rcp_ps(_mm256_cvtpd_ps(d))));
     }
   }
-  static B newton(B d, B y) { return xsimd::fma(y, xsimd::fnma(d, y, B(1.0)), y); }
+  static B newton(B d, B y) { return fma(y, fnma(d, y, B(1.0)), y); }
 
   // 1 / d for d in [1, 2] (math.hpp: 1 / (1 + e)), relative error <= 2^-50.
   static B recip(B d) {
@@ -71,29 +82,29 @@ struct VecOps {
     constexpr double kShift = 6755399441055744.0 + 1023.0;
     constexpr double kLowest = -708.3;  // n >= -1022: 2^n stays a normal double
     const B xc = xsimd::max(B(kLowest), x);  // NaN: max returns its second operand, x
-    const B t = xsimd::fma(xc, B(kLog2e), B(kShift));
+    const B t = fma(xc, B(kLog2e), B(kShift));
     const B n = t - B(kShift);
     B p;
     if constexpr (Precise) {
-      const B r = xsimd::fnma(n, B(2.3190468138462996e-17), xsimd::fnma(n, B(kLn2), xc));
+      const B r = fnma(n, B(2.3190468138462996e-17), fnma(n, B(kLn2), xc));
       p = B(2.510520668068106e-08);
       for (double c : {2.762635764031128e-07, 2.7557255425009614e-06, 2.4801504346039526e-05,
                        1.9841269874801073e-04, 1.3888888932489353e-03, 8.333333333326141e-03,
                        4.166666666657314e-02, 1.666666666666667e-01, 5.000000000000006e-01, 1.0,
                        1.0})
-        p = xsimd::fma(p, r, B(c));
+        p = fma(p, r, B(c));
     } else {
-      const B r = xsimd::fnma(n, B(kLn2), xc);  // one rounding; |n (ln2 - kLn2)| < 2^-45
+      const B r = fnma(n, B(kLn2), xc);  // one rounding; |n (ln2 - kLn2)| < 2^-45
       // e^r = 1 + r Q(r): exactly 1 at r = 0 (so p = 1 - p at x = 0, where the soft-target
       // gradient is exactly 0); relative error 2^-33.
       p = B(1.9899274293835886042e-4);
-      p = xsimd::fma(p, r, B(1.3941108735823515421e-3));
-      p = xsimd::fma(p, r, B(8.3332984833523088878e-3));
-      p = xsimd::fma(p, r, B(4.1666352893149819909e-2));
-      p = xsimd::fma(p, r, B(1.6666666718998415076e-1));
-      p = xsimd::fma(p, r, B(5.000000004711857403e-1));
-      p = xsimd::fma(p, r, B(1.0));
-      p = xsimd::fma(p, r, B(1.0));
+      p = fma(p, r, B(1.3941108735823515421e-3));
+      p = fma(p, r, B(8.3332984833523088878e-3));
+      p = fma(p, r, B(4.1666352893149819909e-2));
+      p = fma(p, r, B(1.6666666718998415076e-1));
+      p = fma(p, r, B(5.000000004711857403e-1));
+      p = fma(p, r, B(1.0));
+      p = fma(p, r, B(1.0));
     }
     const B scale = xsimd::bitwise_cast<B>(xsimd::bitwise_cast<U>(t) << 52);
     return xsimd::select(x < B(kLowest), B(0.0), p * scale);
@@ -102,11 +113,11 @@ struct VecOps {
   // 2 atanh(s) / (2 s) = P(s^2) for s^2 in [0, 1/9] (relative 2^-33.1).
   static B atanh_series(B w) {
     B p(1.2196954042011512453e-1);
-    p = xsimd::fma(p, w, B(1.0699280253339271618e-1));
-    p = xsimd::fma(p, w, B(1.4310103704218619165e-1));
-    p = xsimd::fma(p, w, B(1.9999355623431165808e-1));
-    p = xsimd::fma(p, w, B(3.333333951321698478e-1));
-    p = xsimd::fma(p, w, B(9.9999999990450300652e-1));
+    p = fma(p, w, B(1.0699280253339271618e-1));
+    p = fma(p, w, B(1.4310103704218619165e-1));
+    p = fma(p, w, B(1.9999355623431165808e-1));
+    p = fma(p, w, B(3.333333951321698478e-1));
+    p = fma(p, w, B(9.9999999990450300652e-1));
     return p;
   }
 
@@ -114,8 +125,8 @@ struct VecOps {
   static B log1p(B e) {
     const B d = B(2.0) + e;
     const B s = e * newton(d, recip_estimate(d));  // 2^-28 (AVX2: 2^-22, then below)
-    const B s_fixed = is_avx512<Arch> ? s : xsimd::fma(newton(d, recip_estimate(d)),
-                                                         xsimd::fnma(s, d, e), s);
+    const B s_fixed = is_avx512<Arch> ? s : fma(newton(d, recip_estimate(d)),
+                                                         fnma(s, d, e), s);
     return (s_fixed + s_fixed) * atanh_series(s_fixed * s_fixed);
   }
 
@@ -132,7 +143,7 @@ struct VecOps {
     const B s = (m - B(1.0)) / (m + B(1.0));
     const B log_m = (s + s) * atanh_series(s * s);
     // The bit manipulation above turns a NaN into a number; v - v carries it back (0 otherwise).
-    return xsimd::fma(k, B(0.69314718055994530942), log_m) + (v - v);
+    return fma(k, B(0.69314718055994530942), log_m) + (v - v);
   }
 
   // q^g for q in [0, 1], g > 0 (general gamma only; integer 0..4 use math::IntPow).

@@ -1,0 +1,93 @@
+// The openmp kernel: the sum is bitwise identical for 1, 2, 3 and 7 threads and on every run,
+// per-element outputs are bit for bit those of the SIMD kernel it names (bitwise_equal_to), and
+// the sum stays within 1e-12 of the exact (MPFR) sum of its own fp32 losses. Inputs span many
+// fixed-size chunks and odd tails, for the dense, soft and class-label layouts.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "check.hpp"
+
+namespace focal::testing {
+namespace {
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+struct Run {
+  Result result;
+  std::vector<float> loss, grad;
+};
+
+Run run(const KernelInfo& k, const Input& in, int threads) {
+  omp_set_num_threads(threads);
+  Run r;
+  const std::size_t n = element_count(in);
+  r.loss.resize(n);
+  r.grad.resize(n);
+  verify::poison(r.loss);
+  verify::poison(r.grad);
+  Options opt;
+  opt.reduction = Reduction::mean;
+  r.result = focal_loss(k, in, opt, {r.loss, r.grad});
+  return r;
+}
+
+void check_deterministic(const Input& in, const std::string& what) {
+  const auto& omp = find_kernel("openmp");
+  if (!omp.is_available()) GTEST_SKIP() << omp.unavailable_reason();
+  const auto& simd = find_kernel(omp.bitwise_equal_to);
+  const Run ref = run(simd, in, 1);
+  const Run first = run(omp, in, 1);
+  EXPECT_TRUE(same_bits(first.loss, ref.loss)) << what << ": losses differ from " << simd.name;
+  EXPECT_TRUE(same_bits(first.grad, ref.grad)) << what << ": gradients differ from " << simd.name;
+  const double exact = verify::exact_sum(first.loss);
+  if (std::isfinite(exact))
+    EXPECT_LE(std::fabs(first.result.sum - exact), 1e-12 * std::fabs(exact)) << what;
+  else  // the soft family holds x = +-inf: an infinite loss makes the sum inf
+    EXPECT_TRUE(std::isnan(exact) ? std::isnan(first.result.sum) : first.result.sum == exact)
+        << what << ": sum " << first.result.sum << " vs exact " << exact;
+  EXPECT_EQ(first.result.count, ref.result.count) << what;
+  for (int threads : {1, 2, 3, 7, 2}) {
+    const Run again = run(omp, in, threads);
+    EXPECT_TRUE(same_bits(again.result.sum, first.result.sum))
+        << what << " threads=" << threads << ": sum " << again.result.sum << " vs "
+        << first.result.sum;
+    EXPECT_TRUE(same_bits(again.result.value, first.result.value)) << what;
+    EXPECT_EQ(again.result.count, first.result.count) << what;
+    EXPECT_TRUE(same_bits(again.loss, first.loss)) << what << " threads=" << threads;
+    EXPECT_TRUE(same_bits(again.grad, first.grad)) << what << " threads=" << threads;
+  }
+  omp_set_num_threads(omp_get_num_procs());
+}
+
+TEST(OpenMP, DenseSumIsBitwiseStableAcrossThreadCounts) {
+  for (std::size_t n : {std::size_t(1), std::size_t(1000), std::size_t((1 << 16) + 3),
+                        std::size_t(5 * (1 << 16) + 17), std::size_t(1000003)}) {
+    const auto c = verify::typical(n, verify::process_seed() + n);
+    const auto u8 = c.targets_u8();
+    check_deterministic(DenseInput{c.x, u8}, "dense n=" + std::to_string(n));
+  }
+}
+
+TEST(OpenMP, SoftSumIsBitwiseStableAcrossThreadCounts) {
+  const auto c = verify::soft(300007, verify::process_seed() + 1);
+  check_deterministic(SoftInput{c.x, c.t}, "soft n=300007");
+}
+
+TEST(OpenMP, LabelSumIsBitwiseStableAcrossThreadCounts) {
+  for (std::size_t classes : {std::size_t(80), std::size_t(7)}) {
+    const auto l = verify::labels(3001, classes, verify::process_seed() + classes);
+    check_deterministic(LabelInput{l.logits, l.labels, classes},
+                        "labels C=" + std::to_string(classes));
+  }
+}
+
+}  // namespace
+}  // namespace focal::testing
