@@ -13,6 +13,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <vector>
 
 #include "../backends.hpp"
@@ -24,8 +25,17 @@
 namespace focal {
 namespace {
 
-constexpr std::size_t kChunkElements = std::size_t(1) << 16;
+constexpr std::size_t kChunkElements = std::size_t(1) << 14;
 constexpr std::size_t kParallelMinElements = std::size_t(1) << 17;
+
+// FOCAL_OPENMP_MIN_ELEMENTS overrides the threshold (for measuring it; bench/NOTES.md).
+std::size_t parallel_min_elements() {
+  static const std::size_t v = [] {
+    const char* s = std::getenv("FOCAL_OPENMP_MIN_ELEMENTS");
+    return s && *s ? std::size_t(std::strtoull(s, nullptr, 10)) : kParallelMinElements;
+  }();
+  return v;
+}
 
 // The SIMD kernel this machine runs (null if neither AVX2 nor AVX-512 is usable).
 const simd::Entry* best_entry() {
@@ -43,12 +53,14 @@ bool openmp_available(std::string* why_not) {
   return false;
 }
 
-// Runs chunk(c) -> Partial for c in [0, chunks) and combines in chunk order.
+// Runs chunk(c) -> Partial for c in [0, chunks) and combines in chunk order. Dynamic schedule:
+// chunks go to whichever thread is running (on a busy machine a descheduled thread would
+// otherwise hold its static share); the result does not depend on who ran a chunk.
 template <class Chunk>
 Partial over_chunks(std::size_t chunks, std::size_t elements, Chunk&& chunk) {
   std::vector<Partial> parts(chunks);
   const long n = long(chunks);
-#pragma omp parallel for schedule(static) if (elements >= kParallelMinElements && chunks > 1)
+#pragma omp parallel for schedule(dynamic, 1) if (elements >= parallel_min_elements() && chunks > 1)
   for (long c = 0; c < n; ++c) parts[std::size_t(c)] = chunk(std::size_t(c));
   detail::CompensatedSum sum;
   Partial total;

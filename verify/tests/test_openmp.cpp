@@ -68,8 +68,8 @@ void check_deterministic(const Input& in, const std::string& what) {
 }
 
 TEST(OpenMP, DenseSumIsBitwiseStableAcrossThreadCounts) {
-  for (std::size_t n : {std::size_t(1), std::size_t(1000), std::size_t((1 << 16) + 3),
-                        std::size_t(5 * (1 << 16) + 17), std::size_t(1000003)}) {
+  for (std::size_t n : {std::size_t(1), std::size_t(1000), std::size_t((1 << 14) + 3),
+                        std::size_t(5 * (1 << 14) + 17), std::size_t(1000003)}) {
     const auto c = verify::typical(n, verify::process_seed() + n);
     const auto u8 = c.targets_u8();
     check_deterministic(DenseInput{c.x, u8}, "dense n=" + std::to_string(n));
