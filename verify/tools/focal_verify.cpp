@@ -406,7 +406,7 @@ struct Sizes {
   std::size_t typical, uniform, extreme_points, soft, label_rows, stability;
 };
 Sizes sizes(Mode m) {
-  if (m == Mode::full) return {300000, 300000, 25000, 200000, 4000, std::size_t(1) << 23};
+  if (m == Mode::full) return {200000, 200000, 15000, 150000, 2500, std::size_t(1) << 23};
   return {20000, 20000, 2000, 15000, 300, std::size_t(1) << 20};
 }
 
