@@ -49,7 +49,7 @@ def accuracy_verdict(entry, layout, max_ulp):
     declared = bound.get("ulp") if isinstance(bound.get("ulp"), (int, float)) else None
     measured = measured_max_ulp(entry, layout)
     if entry.get("available") is False:
-        return False, declared, measured, f"unavailable here ({entry.get('why', 'no reason given')})"
+        return False, declared, measured, f"unavailable here ({entry.get('unavailable_reason') or entry.get('why') or 'no reason given'})"
     if entry.get("pass") is False:
         return False, declared, measured, "failed verification (see verify.json)"
     if declared is None:

@@ -51,9 +51,11 @@ def _ceiling(bench, op, kernels_in_panel, probe_names):
         cuda = "cuda" in probe
         ks = [m for m in kernels_in_panel if ("cuda" in m.kernel) == cuda]
         bpl = _bytes_per_logit(ks)
+        n_last, m_last = pts[-1]
         if bpl and all(m.gbps for _, m in pts):
             ys = [m.gbps * 1e9 / bpl for _, m in pts]
-            label = f"{probe} ceiling ({max(m.gbps for _, m in pts):.0f} GB/s ÷ {bpl:.3g} B/logit)"
+            label = (f"{probe} ÷ {bpl:.3g} B/logit "
+                     f"({m_last.gbps:.1f} GB/s at {fmt_n(n_last)})")
         else:
             ys = [m.items_per_second for _, m in pts]
             label = f"{probe} ceiling"
@@ -61,40 +63,58 @@ def _ceiling(bench, op, kernels_in_panel, probe_names):
     return out
 
 
-def throughput_plot(run, path, layouts=("dense", "labels_c80")):
-    """Throughput vs size per kernel (one panel per op), with the bandwidth ceiling."""
-    bench = [m for m in run.bench if m.op in OP_TITLES]
+def _kernel_style(kernels):
+    """Colour per kernel family (avx2 and avx2_fast share one), dashed for the fast tiers."""
+    bases = []
+    for k in kernels:
+        b = k.removesuffix("_fast")
+        if b not in bases:
+            bases.append(b)
+    colors = _colors(bases)
+    return {k: (colors[k.removesuffix("_fast")], "--" if k.endswith("_fast") else "-") for k in kernels}
+
+
+def throughput_plot(run, path, layout="dense"):
+    """Throughput vs size per kernel (one panel per op) with the bandwidth ceiling."""
+    bench = [m for m in run.bench if m.op in OP_TITLES and m.layout == layout]
     ops = [op for op in OP_TITLES if any(m.op == op for m in bench)]
     if not ops:
         return False
-    kernels = sorted({m.kernel for m in bench}, key=lambda k: (k != "scalar", k))
-    colors = _colors(kernels)
-    fig, axes = plt.subplots(1, len(ops), figsize=(6.5 * len(ops), 4.8), squeeze=False)
+    kernels = sorted({m.kernel for m in bench},
+                     key=lambda k: (k != "scalar", k.removesuffix("_fast"), k))
+    style = _kernel_style(kernels)
+    fig, axes = plt.subplots(1, len(ops), figsize=(6.2 * len(ops), 5.4), squeeze=False)
+    handles = {}
     for ax, op in zip(axes[0], ops):
         sizes = []
-        in_panel = [m for m in bench if m.op == op and m.layout == "dense"]
+        in_panel = [m for m in bench if m.op == op]
         for kernel in kernels:
-            for layout, style in zip(layouts, ("-", "--")):
-                pts = sorted((m.n, m.gitems) for m in bench
-                             if m.op == op and m.kernel == kernel and m.layout == layout)
-                if not pts:
-                    continue
-                sizes += [n for n, _ in pts]
-                label = kernel if layout == "dense" else f"{kernel} ({layout})"
-                ax.plot([n for n, _ in pts], [v for _, v in pts], style, marker="o", ms=3.5,
-                        color=colors[kernel], label=label, alpha=1.0 if layout == "dense" else 0.6)
+            pts = sorted((m.n, m.gitems) for m in in_panel if m.kernel == kernel)
+            if not pts:
+                continue
+            sizes += [n for n, _ in pts]
+            threads = max((m.threads or 0) for m in in_panel if m.kernel == kernel)
+            label = kernel + (f" ({threads} threads)" if threads else "")
+            color, ls = style[kernel]
+            (h,) = ax.plot([n for n, _ in pts], [v for _, v in pts], ls, marker="o", ms=3.5,
+                           color=color, label=label)
+            handles.setdefault(label, h)
         for xs, ys, label in _ceiling(run.bench, op, in_panel, CEILING_PROBES[op]):
-            ax.plot(xs, [y / 1e9 for y in ys], ":", color="black", lw=2, label=label)
+            (h,) = ax.plot(xs, [y / 1e9 for y in ys], ":", color="black", lw=2, label=label)
+            handles.setdefault(label, h)
             sizes += xs
         ax.set_yscale("log")
         _log2_axis(ax, sizes)
         ax.set_xlabel("n (logits per call)")
         ax.set_ylabel("G logits / s")
-        ax.set_title(f"{op}: {OP_TITLES[op]}")
+        ax.set_title(f"{op}: {OP_TITLES[op]}", fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7, loc="best")
-    fig.suptitle(f"Throughput vs size — {run.label} (dense solid, labels C=80 dashed)", fontsize=10)
-    fig.tight_layout()
+    rows = -(-len(handles) // 4)
+    fig.legend(list(handles.values()), list(handles.keys()), fontsize=7.5, loc="lower center",
+               ncol=4, frameon=False)
+    fig.suptitle(f"Throughput vs size, {layout} layout (median; dotted: memory-bandwidth ceiling): "
+                 f"{run.label}", fontsize=10)
+    fig.tight_layout(rect=(0, 0.045 * rows + 0.02, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True

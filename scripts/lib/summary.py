@@ -16,7 +16,7 @@ from results import (ULP_GAMMAS, ResultsError, family_stats, fmt_g, fmt_n, fmt_u
                      load_run)
 
 HEADLINE_N = 2 ** 24
-RECOMMEND_SIZES = (2 ** 10, 2 ** 16, 2 ** 20, 2 ** 24)
+RECOMMEND_SIZES = (2 ** 12, 2 ** 16, 2 ** 20, 2 ** 24)
 
 
 def _table(header, rows):
@@ -154,7 +154,7 @@ def accuracy_table(run):
     for k in v.get("kernels", []):
         if k.get("available") is False:
             rows.append([f"`{k.get('name')}`", "unavailable", "—", "—", "—", "—", "—", "—",
-                         k.get("why", "")])
+                         k.get("unavailable_reason") or k.get("why", "")])
             continue
         bound = k.get("bound") or {}
         typ = _integer_gamma_stats(k, "typical")
