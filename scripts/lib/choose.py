@@ -51,7 +51,9 @@ def accuracy_verdict(entry, layout, max_ulp):
     if entry.get("available") is False:
         return False, declared, measured, f"unavailable here ({entry.get('unavailable_reason') or entry.get('why') or 'no reason given'})"
     if entry.get("pass") is False:
-        return False, declared, measured, "failed verification (see verify.json)"
+        failed = sorted({f.get("family") for f in entry.get("families", []) if f.get("pass") is False})
+        where = f" in {', '.join(failed)}" if failed else ""
+        return False, declared, measured, f"failed focal-verify{where} (see verify.json)"
     if declared is None:
         return False, declared, measured, "no declared ULP bound"
     if declared > max_ulp:
