@@ -225,9 +225,16 @@ def repo_root():
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+# File names in a run directory: scripts/run writes bench.json and peer_<device>.json;
+# scripts/device-check (the GPU check) writes bench_cuda.json and peer_torch_cuda.json.
+BENCH_FILES = ("bench.json", "bench_cuda.json")
+PEER_FILES = {"cpu": ("peer_cpu.json", "peer_torch_cpu.json"),
+              "cuda": ("peer_cuda.json", "peer_torch_cuda.json")}
+
+
 def is_run_dir(path):
     return os.path.isdir(path) and any(
-        os.path.isfile(os.path.join(path, f)) for f in ("bench.json", "verify.json"))
+        os.path.isfile(os.path.join(path, f)) for f in BENCH_FILES + ("verify.json",))
 
 
 def runs_of_machine(machine_dir):
@@ -285,19 +292,24 @@ def load_run(path, need_bench=False):
     if not os.path.isdir(path):
         raise ResultsError(f"{path}: no such directory")
     run = Run(path=path)
-    bench = os.path.join(path, "bench.json")
-    if os.path.isfile(bench):
-        measurements, run.context = load_bench(bench)
-        run.bench = collapse_threads(measurements)
-    elif need_bench:
-        raise ResultsError(f"{path}: no bench.json (focal-bench results) in this run")
+    measurements = []
+    for name in BENCH_FILES:
+        bench = os.path.join(path, name)
+        if os.path.isfile(bench):
+            ms, ctx = load_bench(bench)
+            measurements += ms
+            run.context = run.context or ctx
+    run.bench = collapse_threads(measurements)
+    if need_bench and not measurements:
+        raise ResultsError(f"{path}: no focal-bench results ({' or '.join(BENCH_FILES)}) in this run")
     verify = os.path.join(path, "verify.json")
     if os.path.isfile(verify):
         run.verify = load_verify(verify)
-    for device in ("cpu", "cuda"):
-        p = os.path.join(path, f"peer_{device}.json")
-        if os.path.isfile(p):
-            run.peers[device] = load_peer(p)
+    for device, names in PEER_FILES.items():
+        for name in names:
+            p = os.path.join(path, name)
+            if os.path.isfile(p) and device not in run.peers:
+                run.peers[device] = load_peer(p)
     meta = os.path.join(path, "meta.json")
     if os.path.isfile(meta):
         run.meta = _read_json(meta)

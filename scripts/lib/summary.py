@@ -60,6 +60,7 @@ def headline(run):
     scalar = _lookup(bench, "focal_sum", "scalar", "dense", n)
     peer = run.peers.get("cpu")
     peer_sum, peer_grad = _peer_ips(peer, "sum", n), _peer_ips(peer, "grad", n)
+    cuda_peer = run.peers.get("cuda")
     read = _probe(bench, "probe_read", n)
     verify = {k.get("name"): k for k in (run.verify or {}).get("kernels", [])}
     rows = []
@@ -82,14 +83,18 @@ def headline(run):
                      fmt_g(g.gitems) if g else "—",
                      fmt_g(lab.gitems) if lab else "—",
                      f"{s.items_per_second / scalar.items_per_second:.1f}x" if s and scalar else "—",
-                     f"{s.items_per_second / peer_sum:.0f}x" if s and peer_sum else "—",
-                     f"{g.items_per_second / peer_grad:.0f}x" if g and peer_grad else "—",
+                     _ratio(s, _peer_ips(cuda_peer, "sum", n) if "cuda" in k else peer_sum),
+                     _ratio(g, _peer_ips(cuda_peer, "grad", n) if "cuda" in k else peer_grad),
                      bw, ulp])
     if peer_sum or peer_grad:
         rows.append(["PyTorch (torchvision, eager)", fmt_g((peer_sum or 0) / 1e9) if peer_sum else "—",
                      fmt_g((peer_grad or 0) / 1e9) if peer_grad else "—", "—",
                      f"{peer_sum / scalar.items_per_second:.2f}x" if peer_sum and scalar else "—",
                      "1x", "1x", "—", _peer_ulp(run)])
+    cs, cg = _peer_ips(cuda_peer, "sum", n), _peer_ips(cuda_peer, "grad", n)
+    if cs or cg:
+        rows.append(["PyTorch on the GPU (torchvision, eager)", fmt_g(cs / 1e9) if cs else "—",
+                     fmt_g(cg / 1e9) if cg else "—", "—", "—", "1x", "1x", "—", "—"])
     if read:
         rows.append(["`probe_read` (memory bound)", "—", "—", "—", "—", "—", "—",
                      f"{read.gbps:.1f} GB/s" if read.gbps else "—", "—"])
@@ -97,6 +102,10 @@ def headline(run):
               "sum vs PyTorch", "grad vs PyTorch", "sum: share of read bandwidth",
               "max ULP typical / extreme"]
     return n, _table(header, rows)
+
+
+def _ratio(m, peer_ips):
+    return f"{m.items_per_second / peer_ips:.0f}x" if m and peer_ips else "—"
 
 
 def _max(stats, *keys):
@@ -198,24 +207,29 @@ def _integer_gamma_stats(entry, family):
 
 
 def speedup_table(run):
-    peer = run.peers.get("cpu")
-    if not peer or not peer.get("results"):
+    """Kernel throughput over the PyTorch peer's at the same n: CPU kernels vs the CPU peer,
+    CUDA kernels vs the CUDA peer."""
+    rows, all_sizes = [], set()
+    for device, peer in sorted(run.peers.items()):
+        if not peer or not peer.get("results"):
+            continue
+        for op, peer_op in (("focal_sum", "sum"), ("focal_grad", "grad")):
+            sizes = sorted({r["n"] for r in peer["results"] if r.get("op") == peer_op and r.get("impl") == "eager"})
+            all_sizes.update(sizes)
+            kernels = _kernel_order(m.kernel for m in run.bench if m.op == op and m.layout == "dense"
+                                    and ("cuda" in m.kernel) == (device == "cuda"))
+            for k in kernels:
+                cells = {}
+                for n in sizes:
+                    cells[n] = _ratio(_lookup(run.bench, op, k, "dense", n), _peer_ips(peer, peer_op, n))
+                rows.append((f"`{k}`", op, cells))
+            rows.append((f"PyTorch {device} eager (G/s)", op,
+                         {n: fmt_g(_peer_ips(peer, peer_op, n) / 1e9) for n in sizes}))
+    if not rows:
         return None
-    rows = []
-    for op, peer_op in (("focal_sum", "sum"), ("focal_grad", "grad")):
-        sizes = sorted({r["n"] for r in peer["results"] if r.get("op") == peer_op and r.get("impl") == "eager"})
-        kernels = _kernel_order(m.kernel for m in run.bench if m.op == op and m.layout == "dense"
-                                and "cuda" not in m.kernel)
-        for k in kernels:
-            cells = []
-            for n in sizes:
-                m, p = _lookup(run.bench, op, k, "dense", n), _peer_ips(peer, peer_op, n)
-                cells.append(f"{m.items_per_second / p:.0f}x" if m and p else "—")
-            rows.append([f"`{k}`", op] + cells)
-        rows.append(["PyTorch eager (G/s)", op] +
-                    [fmt_g(_peer_ips(peer, peer_op, n) / 1e9) for n in sizes])
-    sizes = sorted({r["n"] for r in peer["results"] if r.get("impl") == "eager"})
-    return _table(["kernel", "op"] + [fmt_n(n) for n in sizes], rows)
+    sizes = sorted(all_sizes)
+    return _table(["kernel", "op"] + [fmt_n(n) for n in sizes],
+                  [[k, op] + [cells.get(n, "—") for n in sizes] for k, op, cells in rows])
 
 
 def recommendation(run):
@@ -264,7 +278,8 @@ def build(run_dir, plots=True):
              ("cores", vm.get("cores") or ctx.get("num_cpus")),
              ("dispatch picks", (run.verify or {}).get("dispatch") or ctx.get("focal_dispatch") or ctx.get("dispatch")),
              ("GPU", ctx.get("focal_gpu") or ctx.get("gpu") or ctx.get("gpu_name")),
-             ("PyTorch peer", _peer_desc(run.peers.get("cpu"))),
+             ("PyTorch peer (CPU)", _peer_desc(run.peers.get("cpu"))),
+             ("PyTorch peer (GPU)", _peer_desc(run.peers.get("cuda"))),
              ("run time", f"{meta['seconds_total']:.0f} s" if meta.get("seconds_total") else None)]
     lines += [f"- {k}: {v}" for k, v in facts if v not in (None, "")]
     if meta.get("skipped"):

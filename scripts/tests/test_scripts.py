@@ -72,6 +72,17 @@ class BenchParsing(unittest.TestCase):
             with self.assertRaisesRegex(results.ResultsError, "not a Google Benchmark"):
                 results.load_bench(bad)
 
+    def test_device_check_file_names(self):
+        # scripts/device-check writes bench_cuda.json and peer_torch_cuda.json
+        with tempfile.TemporaryDirectory() as d:
+            shutil.copy(os.path.join(GPU_RUN, "bench.json"), os.path.join(d, "bench_cuda.json"))
+            with open(os.path.join(d, "peer_torch_cuda.json"), "w") as f:
+                json.dump({"device": "cuda", "results": []}, f)
+            self.assertTrue(results.is_run_dir(d))
+            run = results.load_run(d, need_bench=True)
+            self.assertTrue(any(m.kernel == "cuda_warp" for m in run.bench))
+            self.assertIn("cuda", run.peers)
+
     def test_newest_run_by_date(self):
         self.assertEqual(results.newest_run(CPU), CPU_RUN)
 
