@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+#include "focal/focal.hpp"
+
 namespace {
 
 std::string bin_dir() {
@@ -56,6 +58,13 @@ TEST(VerifyCli, BadUsageIsExit2WithAMessage) {
                {"--quick --full", "choose one"},
                {"--json", "needs a value"},
                {"--bound-scale 0", "--bound-scale"}};
+  // A kernel asked for by name that cannot run here is an error too (not a silent skip).
+  for (const auto& k : focal::kernels())
+    if (!k.is_available()) {
+      const auto r = run("--kernels " + std::string(k.name));
+      EXPECT_EQ(r.status, 2) << r.out;
+      EXPECT_NE(r.out.find("not available"), std::string::npos) << r.out;
+    }
   for (const auto& c : cases) {
     const auto r = run(c.args);
     EXPECT_EQ(r.status, 2) << c.args << "\n" << r.out;

@@ -187,11 +187,15 @@ Config parse(int argc, char** argv) {
   }
   if (modes > 1) throw UsageError("choose one of --quick, --full, --exhaustive");
   for (const auto& n : c.kernel_names) {
+    const KernelInfo* k = nullptr;
     try {
-      (void)find_kernel(n);
+      k = &find_kernel(n);
     } catch (const focal::invalid_argument& e) {
       throw UsageError(std::string("--kernels: ") + e.what());
     }
+    // Asked for by name: not being able to run it is an error, not a silent skip.
+    if (const std::string why = k->unavailable_reason(); !why.empty())
+      throw UsageError("--kernels: kernel '" + n + "' is not available on this machine: " + why);
   }
   if (c.gammas.empty())
     c.gammas = c.mode == Mode::exhaustive ? std::vector<float>{2.0f}
