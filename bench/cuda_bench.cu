@@ -233,7 +233,13 @@ void bm_focal(benchmark::State& st, cuda::Reducer reducer, Layout layout, bool g
 }
 
 const char* reducer_name(cuda::Reducer r) {
-  return r == cuda::Reducer::warp ? "cuda_warp" : r == cuda::Reducer::cub_block ? "cuda_cub" : "cuda_cub_device";
+  switch (r) {
+    case cuda::Reducer::warp: return "cuda_warp";
+    case cuda::Reducer::cub_block: return "cuda_cub";
+    case cuda::Reducer::cub_device: return "cuda_cub_device";
+    case cuda::Reducer::warp_fast: return "cuda_warp_fast";
+  }
+  return "?";
 }
 
 }  // namespace
@@ -270,7 +276,8 @@ void register_cuda_benchmarks() {
     std::fprintf(stderr, "focal-bench: CUDA benchmarks not registered: %s\n", why.c_str());
     return;
   }
-  const cuda::Reducer all[] = {cuda::Reducer::warp, cuda::Reducer::cub_block, cuda::Reducer::cub_device};
+  const cuda::Reducer all[] = {cuda::Reducer::warp, cuda::Reducer::cub_block, cuda::Reducer::cub_device,
+                               cuda::Reducer::warp_fast};
   for (int lg : {16, 20, 24, 27, 28}) {
     const std::size_t n = std::size_t(1) << lg;
     const std::string ns = std::to_string(n);

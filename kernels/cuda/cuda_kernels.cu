@@ -11,6 +11,11 @@
 // and a fixed-order pass over the block partials: relative error <= ~600 * 2^-53 for n <=
 // 2^31, and bitwise identical on every run on a given GPU (the grid depends only on n, the
 // SM count and the occupancy; no floating-point atomics).
+//
+// "cuda_warp_fast" (the fast tier): cuda_warp with the element in float (math.hpp, T = float,
+// CUDA's accurate expf/log1pf/powf, IEEE division; no __expf). Declared bound 24 ULP for gamma
+// 0..4, relative 4e-6 otherwise (from CUDA's documented errors, NOTES.md); same sum and
+// reduction as cuda_warp.
 #include <cuda_runtime.h>
 
 #include <cub/block/block_reduce.cuh>
@@ -21,6 +26,7 @@
 #include <mutex>
 #include <utility>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../backends.hpp"
@@ -65,8 +71,8 @@ constexpr unsigned kFullMask = 0xffffffffu;
 
 // Grid-stride over the 16-element chunks first (the bulk, vector loads), then the head and
 // tail elements one by one.
-template <class View>
-__device__ __forceinline__ Acc thread_partial(const View& in, const Element& el,
+template <class View, class El>
+__device__ __forceinline__ Acc thread_partial(const View& in, const El& el,
                                               const OutView& o, VectorPlan plan) {
   Acc acc{0.0, 0ull, 0u};
   const AccPlus plus;
@@ -104,9 +110,9 @@ __device__ __forceinline__ Acc block_sum_shuffle(Acc a) {
   return a;
 }
 
-template <class View>
+template <class View, class El>
 __global__ void __launch_bounds__(kThreads)
-    warp_blocks(View in, Element el, OutView o, VectorPlan plan, Acc* partials) {
+    warp_blocks(View in, El el, OutView o, VectorPlan plan, Acc* partials) {
   const Acc a = block_sum_shuffle(thread_partial(in, el, o, plan));
   if (threadIdx.x == 0) partials[blockIdx.x] = a;
 }
@@ -177,11 +183,14 @@ void ensure_partials(Scratch& s, std::size_t blocks) {
   s.partials_capacity = blocks;
 }
 
-template <class View>
-void enqueue_blocks(cuda::Reducer reducer, const View& in, const Element& el, const OutView& o,
+template <class View, class El>
+void enqueue_blocks(cuda::Reducer reducer, const View& in, const El& el, const OutView& o,
                     VectorPlan plan, Scratch& s, cudaStream_t stream) {
   const bool cub = reducer == cuda::Reducer::cub_block;
-  const auto kernel = cub ? cub_blocks<View> : warp_blocks<View>;
+  auto kernel = warp_blocks<View, El>;
+  if constexpr (std::is_same_v<El, Element>) {
+    if (cub) kernel = cub_blocks<View>;
+  }
   const DeviceShape shape = device_shape(reinterpret_cast<const void*>(kernel));
   // Enough threads for the chunks (or for the elements when there is no vector body), at most
   // one full wave of resident blocks (the persistent grid).
@@ -202,16 +211,18 @@ void enqueue_blocks(cuda::Reducer reducer, const View& in, const Element& el, co
 }
 
 template <class View>
-void enqueue_view(cuda::Reducer reducer, const View& in, const Element& el, const OutView& o,
+void enqueue_view(cuda::Reducer reducer, const View& in, const Params& p, const OutView& o,
                   VectorPlan plan, Scratch& s, cudaStream_t stream) {
   if (in.n == 0) {
     check(cudaMemsetAsync(s.result, 0, sizeof(Acc), stream), "cudaMemsetAsync (empty result)");
     return;
   }
   if (reducer == cuda::Reducer::cub_device)
-    enqueue_cub_device(in, el, o, s, stream);
+    enqueue_cub_device(in, Element::make(p.alpha, p.gamma, p.grad_scale), o, s, stream);
+  else if (reducer == cuda::Reducer::warp_fast)
+    enqueue_blocks(reducer, in, FastElement::make(p.alpha, p.gamma, p.grad_scale), o, plan, s, stream);
   else
-    enqueue_blocks(reducer, in, el, o, plan, s, stream);
+    enqueue_blocks(reducer, in, Element::make(p.alpha, p.gamma, p.grad_scale), o, plan, s, stream);
 }
 
 std::uintptr_t addr(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
@@ -285,22 +296,21 @@ void Workspace::enqueue(Reducer reducer, const DeviceInput& input, const Params&
                            std::to_string(params.gamma));
   Scratch& s = impl_->scratch;
   if (!s.result) check(cudaMalloc(&s.result, sizeof(Acc)), "cudaMalloc (result)");
-  const Element el = Element::make(params.alpha, params.gamma, params.grad_scale);
   const OutView o{outputs.loss, outputs.grad};
   const cudaStream_t st = stream;
   if (const auto* d = std::get_if<DenseDeviceInput>(&input)) {
     const DenseView v{d->logits, d->targets, d->n};
-    enqueue_view(reducer, v, el, o, plan_vectors(v.n, addr(v.x), addr(v.t), 1, addr(o.loss), addr(o.grad)), s, st);
+    enqueue_view(reducer, v, params, o, plan_vectors(v.n, addr(v.x), addr(v.t), 1, addr(o.loss), addr(o.grad)), s, st);
   } else if (const auto* sf = std::get_if<SoftDeviceInput>(&input)) {
     const SoftView v{sf->logits, sf->targets, sf->n};
-    enqueue_view(reducer, v, el, o, plan_vectors(v.n, addr(v.x), addr(v.t), 4, addr(o.loss), addr(o.grad)), s, st);
+    enqueue_view(reducer, v, params, o, plan_vectors(v.n, addr(v.x), addr(v.t), 4, addr(o.loss), addr(o.grad)), s, st);
   } else {
     const auto& l = std::get<LabelDeviceInput>(input);
     if (l.num_classes == 0 || l.num_classes > 0x7fffffffu)
       throw invalid_argument("focal: argument 'num_classes': expected a number of classes in "
                              "[1, 2^31-1], got " + std::to_string(l.num_classes));
     const LabelView v{l.logits, l.labels, l.rows * l.num_classes, std::uint32_t(l.num_classes)};
-    enqueue_view(reducer, v, el, o, plan_vectors(v.n, addr(v.x), 0, 0, addr(o.loss), addr(o.grad)), s, st);
+    enqueue_view(reducer, v, params, o, plan_vectors(v.n, addr(v.x), 0, 0, addr(o.loss), addr(o.grad)), s, st);
   }
 }
 
@@ -435,6 +445,9 @@ Partial run_cub(const Input& in, const Params& p, const Outputs& o) {
 Partial run_cub_device(const Input& in, const Params& p, const Outputs& o) {
   return run_host(cuda::Reducer::cub_device, in, p, o);
 }
+Partial run_warp_fast(const Input& in, const Params& p, const Outputs& o) {
+  return run_host(cuda::Reducer::warp_fast, in, p, o);
+}
 bool cuda_available(std::string* why) { return cuda::available(why); }
 
 // Priority below the CPU kernels: for host-memory inputs the PCIe copies dominate (5 bytes per
@@ -465,6 +478,16 @@ const KernelInfo kCuda[] = {
      .priority = 3,
      .available = cuda_available,
      .run = run_cub_device},
+    // The fast tier: the element in float with CUDA's accurate float functions (no __expf),
+    // otherwise cuda_warp. Its own, looser bound (NOTES.md): for bandwidth-bound use.
+    {.name = "cuda_warp_fast",
+     .backend = "cuda",
+     .isa = "sm_80/sm_90",
+     .bound = cuda_detail::kFastDeclaredBound,
+     .bitwise_equal_to = "",
+     .priority = 2,
+     .available = cuda_available,
+     .run = run_warp_fast},
 };
 
 }  // namespace

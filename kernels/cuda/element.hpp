@@ -41,59 +41,103 @@ struct DoubleOps {
   FOCAL_HD static double largest(double) { return DBL_MAX; }
 };
 
+// The float Ops of the fast tier ("cuda_warp_fast"): CUDA's accurate float functions on the
+// device (documented max error: expf 2 ulp, log1pf 1 ulp, powf 4 ulp; IEEE division), the C
+// library's on the host. No __expf-style intrinsics.
+struct FloatOps {
+  FOCAL_HD static float exp(float v) { return ::expf(v); }
+  FOCAL_HD static float log1p(float v) { return ::log1pf(v); }
+  FOCAL_HD static float pow(float b, float e) { return ::powf(b, e); }  // powf(0, 0) = 1
+  FOCAL_HD static float abs(float v) { return ::fabsf(v); }
+  FOCAL_HD static float recip(float v) { return 1.0f / v; }
+  FOCAL_HD static float min(float a, float b) { return a < b ? a : b; }
+  FOCAL_HD static float max(float a, float b) { return a > b ? a : b; }
+  FOCAL_HD static float select(bool c, float a, float b) { return c ? a : b; }
+  FOCAL_HD static float largest(float) { return FLT_MAX; }
+};
+
 // (1-p_t)^gamma with the power chosen at run time (gamma is uniform over a launch, so the
 // branch costs nothing on a warp). The same operation sequence as math::IntPow<0..4> and
 // math::GeneralPow, so results equal math::with_pow's bit for bit; one kernel instantiation
 // instead of six keeps nvcc's compile time down.
-struct RuntimePow {
+template <class Ops, class T>
+struct RuntimePowT {
   int k;  // 0..4: integer power by multiplication; -1: Ops::pow
-  double gamma;
-  FOCAL_HD double operator()(double q) const {
+  T gamma;
+  FOCAL_HD T operator()(T q) const {
     switch (k) {
-      case 0: return 1.0;
+      case 0: return T(1);
       case 1: return q;
       case 2: return q * q;
       case 3: return q * q * q;
       case 4: {
-        const double q2 = q * q;
+        const T q2 = q * q;
         return q2 * q2;
       }
-      default: return DoubleOps::pow(q, gamma);
+      default: return Ops::pow(q, gamma);
     }
   }
-  static RuntimePow for_gamma(float gamma) {
+  static RuntimePowT for_gamma(float gamma) {
     for (int k = 0; k <= 4; ++k)
-      if (gamma == float(k)) return {k, double(gamma)};
-    return {-1, double(gamma)};
+      if (gamma == float(k)) return {k, T(gamma)};
+    return {-1, T(gamma)};
   }
 };
 
-// The element: same semantics and operation sequence as the scalar kernel's.
-struct Element {
+// The element: same semantics and (for T = double) the same operation sequence as the scalar
+// kernel's. The gradient scale is applied in double and rounded once.
+template <class Ops, class T>
+struct BasicElement {
   math::Alpha a;
-  double gamma;
+  T gamma;
   double grad_scale;
-  RuntimePow pow;
+  RuntimePowT<Ops, T> pow;
 
-  static Element make(float alpha, float gamma, double grad_scale) {
-    return {math::balance(alpha), double(gamma), grad_scale, RuntimePow::for_gamma(gamma)};
+  static BasicElement make(float alpha, float gamma, double grad_scale) {
+    return {math::balance(alpha), T(gamma), grad_scale, RuntimePowT<Ops, T>::for_gamma(gamma)};
   }
 
   FOCAL_HD math::LossGrad<float> binary(float x, bool positive) const {
-    const double z = positive ? double(x) : -double(x);
-    const double a_t = positive ? a.pos : a.neg;
-    const auto r = math::binary<DoubleOps>(z, a_t, gamma, pow);
-    const double dx = positive ? r.grad : -r.grad;
-    return {float(r.loss), float(dx * grad_scale)};
+    const T z = positive ? T(x) : -T(x);
+    const T a_t = positive ? T(a.pos) : T(a.neg);
+    const auto r = math::binary<Ops>(z, a_t, gamma, pow);
+    const T dx = positive ? r.grad : -r.grad;
+    return {float(r.loss), float(double(dx) * grad_scale)};
   }
   // t must be in [0, 1] (the caller flags the others).
   FOCAL_HD math::LossGrad<float> soft(float x, float t) const {
     if (t == 0.0f || t == 1.0f) return binary(x, t == 1.0f);
-    const auto r = math::soft<DoubleOps>(double(x), double(t), double(a.pos), double(a.neg),
-                                         gamma, pow);
-    return {float(r.loss), float(r.grad * grad_scale)};
+    const auto r = math::soft<Ops>(T(x), T(t), T(a.pos), T(a.neg), gamma, pow);
+    return {float(r.loss), float(double(r.grad) * grad_scale)};
   }
 };
+
+// The accurate element (cuda_warp, cuda_cub, cuda_cub_device).
+using RuntimePow = RuntimePowT<DoubleOps, double>;
+using Element = BasicElement<DoubleOps, double>;
+
+// The fast tier's element (cuda_warp_fast): binary targets (dense u8, labels, soft t in {0,1})
+// in float; soft targets strictly inside (0, 1) in double, since math::soft in float loses
+// thousands of ULPs in the gradient's cancellation at gamma >= 3 (measured on the host).
+struct FastElement {
+  BasicElement<FloatOps, float> f;
+  Element d;
+  static FastElement make(float alpha, float gamma, double grad_scale) {
+    return {BasicElement<FloatOps, float>::make(alpha, gamma, grad_scale),
+            Element::make(alpha, gamma, grad_scale)};
+  }
+  FOCAL_HD math::LossGrad<float> binary(float x, bool positive) const { return f.binary(x, positive); }
+  FOCAL_HD math::LossGrad<float> soft(float x, float t) const {
+    if (t == 0.0f || t == 1.0f) return f.binary(x, t == 1.0f);
+    return d.soft(x, t);
+  }
+};
+
+// The fast tier's declared bound, from CUDA's documented errors (NOTES.md): at gamma 4 the
+// error of e = expf(-|z|) (2 ulp) and of the three roundings that make q reach q^4 four times,
+// plus log1pf, the products and subnormal intermediates: <= ~17 ULP; declared 24 ULP, and
+// relative 4e-6 for other gamma up to 8 (powf 4 ulp plus gamma times q's error).
+inline constexpr ErrorBound kFastDeclaredBound{.ulp = 24.0, .rel_other = 4e-6};
 
 // What a thread, a block and the grid accumulate. The losses are >= 0 (or inf/NaN), so plain
 // double addition has relative error <= (depth of the addition chain) * 2^-53: with chunks of

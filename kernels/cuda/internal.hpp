@@ -56,14 +56,16 @@ __device__ __forceinline__ void store(const OutView& o, std::size_t i, math::Los
 }
 
 // One element, read and written one by one (heads, tails, misaligned inputs, cub_device).
-__device__ __forceinline__ Acc one(const DenseView& in, const Element& el, const OutView& o,
+template <class El>
+__device__ __forceinline__ Acc one(const DenseView& in, const El& el, const OutView& o,
                                    std::size_t i) {
   const std::uint8_t t = in.t[i];
   const auto v = el.binary(in.x[i], t != 0);
   store(o, i, v);
   return {double(v.loss), 1ull, t > 1 ? 1u : 0u};
 }
-__device__ __forceinline__ Acc one(const SoftView& in, const Element& el, const OutView& o,
+template <class El>
+__device__ __forceinline__ Acc one(const SoftView& in, const El& el, const OutView& o,
                                    std::size_t i) {
   const float t = in.t[i];
   if (!(t >= 0.0f && t <= 1.0f)) {  // NaN too: flagged, not summed, outputs NaN
@@ -74,7 +76,8 @@ __device__ __forceinline__ Acc one(const SoftView& in, const Element& el, const 
   store(o, i, v);
   return {double(v.loss), 1ull, 0u};
 }
-__device__ __forceinline__ Acc one(const LabelView& in, const Element& el, const OutView& o,
+template <class El>
+__device__ __forceinline__ Acc one(const LabelView& in, const El& el, const OutView& o,
                                    std::size_t i) {
   const std::size_t row = i / in.classes;
   const std::size_t k = i - row * in.classes;
@@ -119,7 +122,8 @@ __device__ __forceinline__ Acc finish_chunk(const OutView& o, std::size_t i,
   return {s, count, bad};
 }
 
-__device__ __forceinline__ Acc chunk(const DenseView& in, const Element& el, const OutView& o,
+template <class El>
+__device__ __forceinline__ Acc chunk(const DenseView& in, const El& el, const OutView& o,
                                      std::size_t i) {
   float x[kChunk];
   load_logits(in.x, i, x);
@@ -137,7 +141,8 @@ __device__ __forceinline__ Acc chunk(const DenseView& in, const Element& el, con
   }
   return finish_chunk(o, i, loss, grad, kChunk, bad);
 }
-__device__ __forceinline__ Acc chunk(const SoftView& in, const Element& el, const OutView& o,
+template <class El>
+__device__ __forceinline__ Acc chunk(const SoftView& in, const El& el, const OutView& o,
                                      std::size_t i) {
   float x[kChunk], t[kChunk];
   load_logits(in.x, i, x);
@@ -164,7 +169,8 @@ __device__ __forceinline__ Acc chunk(const SoftView& in, const Element& el, cons
   }
   return finish_chunk(o, i, loss, grad, kChunk, 0u);
 }
-__device__ __forceinline__ Acc chunk(const LabelView& in, const Element& el, const OutView& o,
+template <class El>
+__device__ __forceinline__ Acc chunk(const LabelView& in, const El& el, const OutView& o,
                                      std::size_t i) {
   float x[kChunk];
   load_logits(in.x, i, x);

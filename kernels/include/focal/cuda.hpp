@@ -60,11 +60,13 @@ struct DeviceOutputs {
   float* grad = nullptr;
 };
 
-// Which reduction finishes the sum (the per-element math is the same for all three, bit for bit):
+// Which kernel: the reduction that finishes the sum, and the element's precision (the first
+// three evaluate the element in double, bit for bit alike; warp_fast in float):
 enum class Reducer {
   warp,        // "cuda_warp": __shfl_down_sync warp sums, shared-memory block sum, fixed-order pass
   cub_block,   // "cuda_cub": cub::BlockReduce per block, cub::WarpReduce for the final pass
   cub_device,  // "cuda_cub_device": cub::DeviceReduce::TransformReduce (library baseline)
+  warp_fast,   // "cuda_warp_fast": cuda_warp with the element in float (looser bound)
 };
 
 // True when a CUDA device with compute capability >= 8.0 is usable; otherwise false and, if
