@@ -4,8 +4,12 @@
 namespace focal::simd {
 namespace {
 using Arch = xsimd::fma3<xsimd::avx2>;
-using K = Kernel<Arch>;
+using K = Kernel<Arch, double>;
+using F = Kernel<Arch, float>;
 const Entry kEntry{Arch::name(), K::dense, K::soft, K::labels};
+// Soft targets: the accurate path (its gradient cancels in p - t, beyond float lanes).
+const Entry kFastEntry{Arch::name(), F::dense, K::soft, F::labels};
 }  // namespace
 const Entry& avx2_entry() { return kEntry; }
+const Entry& avx2_fast_entry() { return kFastEntry; }
 }  // namespace focal::simd

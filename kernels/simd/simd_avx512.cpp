@@ -4,8 +4,12 @@
 namespace focal::simd {
 namespace {
 using Arch = xsimd::avx512bw;
-using K = Kernel<Arch>;
+using K = Kernel<Arch, double>;
+using F = Kernel<Arch, float>;
 const Entry kEntry{Arch::name(), K::dense, K::soft, K::labels};
+// Soft targets: the accurate path (its gradient cancels in p - t, beyond float lanes).
+const Entry kFastEntry{Arch::name(), F::dense, K::soft, F::labels};
 }  // namespace
 const Entry& avx512_entry() { return kEntry; }
+const Entry& avx512_fast_entry() { return kFastEntry; }
 }  // namespace focal::simd

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "focal/detail/sum.hpp"
 #include "focal/focal.hpp"
@@ -24,39 +25,56 @@
 
 namespace focal::simd {
 
+// Block-wise sum of rounded losses in double lanes (see the header comment).
 template <class Arch>
-class Kernel {
-  using Ops = VecOps<Arch>;
-  using G = Glue<Arch>;
-  using B = typename Ops::B;
-  using M = typename Ops::M;
-  static constexpr std::size_t N = B::size;
+class BlockSum {
+  using D = xsimd::batch<double, Arch>;
   static constexpr std::size_t kBlockVectors = 512;
 
-  // Block-wise sum of rounded losses (see the header comment).
-  class Sum {
-   public:
-    void add(B v) {
-      acc_ += v;
-      if (++vectors_ == kBlockVectors) flush();
-    }
-    void add_scalar(double v) { blocks_.add(v); }  // tails: one term at a time
-    double value() {
-      flush();
-      return blocks_.value();
-    }
+ public:
+  void add(D v) {
+    acc_ += v;
+    if (++vectors_ == kBlockVectors) flush();
+  }
+  void add_scalar(double v) { blocks_.add(v); }  // tails: one term at a time
+  double value() {
+    flush();
+    return blocks_.value();
+  }
 
-   private:
-    void flush() {
-      if (vectors_ == 0) return;
-      blocks_.add(xsimd::hadd(acc_));
-      acc_ = B(0.0);
-      vectors_ = 0;
-    }
-    B acc_ = B(0.0);
-    std::size_t vectors_ = 0;
-    detail::BasicCompensatedSum<Arch> blocks_;
-  };
+ private:
+  void flush() {
+    if (vectors_ == 0) return;
+    blocks_.add(xsimd::hadd(acc_));
+    acc_ = D(0.0);
+    vectors_ = 0;
+  }
+  D acc_ = D(0.0);
+  std::size_t vectors_ = 0;
+  detail::BasicCompensatedSum<Arch> blocks_;
+};
+
+// Pow functor of the double kernel matching a float kernel's (IntPow<K> serves both).
+template <class Arch, int K>
+math::IntPow<K> double_pow(math::IntPow<K> p, float) { return p; }
+template <class Arch, class P>
+math::GeneralPow<VecOps<Arch>, xsimd::batch<double, Arch>> double_pow(P, float gamma) {
+  return {xsimd::batch<double, Arch>(double(gamma))};
+}
+
+// Real = double: the accurate kernels (avx2, avx512); Real = float: the fast tier.
+template <class Arch, class Real>
+class Kernel {
+  static constexpr bool kFloat = std::is_same_v<Real, float>;
+  using Ops = std::conditional_t<kFloat, FloatOps<Arch>, VecOps<Arch>>;
+  using SoftOps = std::conditional_t<kFloat, FloatOps<Arch>, VecOps<Arch, true>>;
+  using G = Glue<Arch, Real>;
+  using B = typename Ops::B;
+  using M = typename Ops::M;
+  using D = xsimd::batch<double, Arch>;  // the sum's lanes
+  static constexpr std::size_t N = B::size;
+  using Sum = BlockSum<Arch>;
+  friend class Kernel<Arch, float>;
 
  public:
   template <class Pow>
@@ -79,8 +97,8 @@ class Kernel {
       const M one = t == B(1.0);
       const M exact = one | (t == B(0.0));
       const auto b = binary(x, one);
-      const auto s = math::soft<VecOps<Arch, true>>(x, t, a_pos, a_neg, gamma, pow);
-      const B nan(__builtin_nan(""));
+      const auto s = math::soft<SoftOps>(x, t, a_pos, a_neg, gamma, pow);
+      const B nan(Real(__builtin_nan("")));
       return {xsimd::select(ok, xsimd::select(exact, b.loss, s.loss), nan),
               xsimd::select(ok, xsimd::select(exact, b.grad, s.grad * scale), nan)};
     }
@@ -88,14 +106,14 @@ class Kernel {
 
   // Writes the rounded results and adds the rounded loss to the sum.
   static void finish(const math::LossGrad<B>& v, float* loss, float* grad, Sum& sum) {
-    sum.add(G::round_store(v.loss, loss));
+    sum.add(G::widen(G::round_store(v.loss, loss)));
     if (grad) G::store_rounded(v.grad, grad);
   }
 
   template <class Pow>
   static Element<Pow> element(const Args& a, Pow pow) {
-    return {B(double(a.alpha.pos)), B(double(a.alpha.neg)), B(double(a.gamma)),
-            B(a.grad_scale), pow};
+    return {B(Real(a.alpha.pos)), B(Real(a.alpha.neg)), B(Real(a.gamma)), B(Real(a.grad_scale)),
+            pow};
   }
 
   // Runs f(pow) with the power functor for this gamma (IntPow<0..4> or general).
@@ -104,33 +122,108 @@ class Kernel {
     return math::with_pow<Ops, B>(a.gamma, [&](auto pow) { return f(element(a, pow)); });
   }
 
+  // The fast tier evaluates float lanes only for |x| <= kFastRange, where every intermediate
+  // and result is a normal float; a vector with a lane outside (or NaN) goes to the accurate
+  // double kernel, so subnormal results and special values stay right.
+  static constexpr float kFastRange = 80.0f;
+  using DK = Kernel<Arch, double>;
+
   static Partial dense(const float* x, const std::uint8_t* t, std::size_t n, const Args& a) {
-    return with_element(a, [x, t, n, loss = a.loss, grad = a.grad](const auto& el) {
+    return with_element(a, [x, t, n, &a, loss = a.loss, grad = a.grad](const auto& el) {
       Sum sum;
       M bad(false);
+      bool bad_any = false;
+      [[maybe_unused]] const auto del = DK::element(a, double_pow<Arch>(el.pow, a.gamma));
       std::size_t i = 0;
       // Locals (not captures by reference): the stores cannot alias them, so nothing reloads.
       for (; i + N <= n; i += N) {
+        const B xv = G::load(x + i);
+        if constexpr (kFloat) {
+          if (!xsimd::all(xsimd::abs(xv) <= B(kFastRange))) {
+            DK::binary_span(del, x + i, t + i, 0, 0, N, loss ? loss + i : nullptr,
+                            grad ? grad + i : nullptr, sum, bad_any);
+            continue;
+          }
+        }
         const M pos = G::load_targets(t + i, bad);
-        finish(el.binary(G::load(x + i), pos), loss ? loss + i : nullptr,
-               grad ? grad + i : nullptr, sum);
+        finish(el.binary(xv, pos), loss ? loss + i : nullptr, grad ? grad + i : nullptr, sum);
       }
-      if (i < n) {  // tail: padded copies (padding: x = 0, t = 0; its loss is not added)
-        alignas(64) float xb[N] = {}, lb[N], gb[N];
-        alignas(64) std::uint8_t tb[16] = {};
-        for (std::size_t k = 0; k < n - i; ++k) xb[k] = x[i + k], tb[k] = t[i + k];
-        const M pos = G::load_targets(tb, bad);
-        const auto v = el.binary(G::load(xb), pos);
-        G::store_rounded(v.loss, lb);
-        G::store_rounded(v.grad, gb);
-        for (std::size_t k = 0; k < n - i; ++k) {
-          sum.add_scalar(lb[k]);
-          if (loss) loss[i + k] = lb[k];
-          if (grad) grad[i + k] = gb[k];
+      if (i < n) {
+        if constexpr (kFloat) {  // the tail goes to the accurate kernel
+          Args rest = a;
+          rest.loss = loss ? loss + i : nullptr;
+          rest.grad = grad ? grad + i : nullptr;
+          const Partial p = DK::dense(x + i, t + i, n - i, rest);
+          sum.add_scalar(p.sum);
+          bad_any |= p.bad_target;
+        } else {  // padded copies (padding: x = 0, t = 0; its loss is not added)
+          alignas(64) float xb[N] = {}, lb[N], gb[N];
+          alignas(64) std::uint8_t tb[N < 16 ? 16 : N] = {};
+          for (std::size_t k = 0; k < n - i; ++k) xb[k] = x[i + k], tb[k] = t[i + k];
+          const M pos = G::load_targets(tb, bad);
+          const auto v = el.binary(G::load(xb), pos);
+          G::store_rounded(v.loss, lb);
+          G::store_rounded(v.grad, gb);
+          for (std::size_t k = 0; k < n - i; ++k) {
+            sum.add_scalar(lb[k]);
+            if (loss) loss[i + k] = lb[k];
+            if (grad) grad[i + k] = gb[k];
+          }
         }
       }
-      return Partial{sum.value(), n, xsimd::any(bad)};
+      return Partial{sum.value(), n, bad_any || xsimd::any(bad)};
     });
+  }
+
+  // Lane j of the vector at class k is positive iff j == label - k: a small exact number
+  // (clamped to [-1, N]) even in float lanes and for any number of classes.
+  static M positive(std::int64_t label, std::size_t k) {
+    alignas(64) Real iota[N];
+    for (std::size_t j = 0; j < N; ++j) iota[j] = Real(j);
+    std::int64_t j = label - std::int64_t(k);
+    j = j < -1 ? -1 : j > std::int64_t(N) ? std::int64_t(N) : j;
+    return B::load_aligned(iota) == B(Real(j));
+  }
+
+  // `count` (a multiple of N) binary elements; positives from t, or from label when t is null.
+  template <class El>
+  static void binary_span(const El& el, const float* x, const std::uint8_t* t, std::int64_t label,
+                          std::size_t k, std::size_t count, float* loss, float* grad, Sum& sum,
+                          bool& bad_any) {
+    M bad(false);
+    for (std::size_t j = 0; j < count; j += N)
+      finish(el.binary(G::load(x + j), t ? G::load_targets(t + j, bad) : positive(label, k + j)),
+             loss ? loss + j : nullptr, grad ? grad + j : nullptr, sum);
+    bad_any |= xsimd::any(bad);
+  }
+
+  // One class-label row of c logits (label >= 0).
+  template <class El>
+  static void row(const El& el, const float* x, std::int64_t label, std::size_t c, float* loss,
+                  float* grad, Sum& sum) {
+    std::size_t k = 0;
+    for (; k + N <= c; k += N)
+      finish(el.binary(G::load(x + k), positive(label, k)), loss ? loss + k : nullptr,
+             grad ? grad + k : nullptr, sum);
+    if (k < c) {
+      alignas(64) float xb[N] = {}, lb[N], gb[N];
+      for (std::size_t j = 0; j < c - k; ++j) xb[j] = x[k + j];
+      const auto v = el.binary(G::load(xb), positive(label, k));
+      G::store_rounded(v.loss, lb);
+      G::store_rounded(v.grad, gb);
+      for (std::size_t j = 0; j < c - k; ++j) {
+        sum.add_scalar(lb[j]);
+        if (loss) loss[k + j] = lb[j];
+        if (grad) grad[k + j] = gb[j];
+      }
+    }
+  }
+
+  static bool row_in_fast_range(const float* x, std::size_t c) {
+    if (c % N != 0) return false;
+    M in_range(true);
+    for (std::size_t k = 0; k < c; k += N) in_range = in_range & (xsimd::abs(G::load(x + k)) <= B(kFastRange));
+    return xsimd::all(in_range);  // NaN compares false: out of range
   }
 
   static Partial soft(const float* x, const float* t, std::size_t n, const Args& a) {
@@ -163,12 +256,10 @@ class Kernel {
     return with_element(a, [&](const auto& el) {
       Sum sum;
       std::uint64_t count = 0;
-      alignas(64) double iota_init[N];
-      for (std::size_t k = 0; k < N; ++k) iota_init[k] = double(k);
-      const B iota = B::load_aligned(iota_init);
-      for (std::size_t row = 0; row < rows; ++row) {
-        const std::size_t base = row * c;
-        const std::int32_t label = labels[row];
+      [[maybe_unused]] const auto del = DK::element(a, double_pow<Arch>(el.pow, a.gamma));
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t base = r * c;
+        const std::int32_t label = labels[r];
         float* loss = a.loss ? a.loss + base : nullptr;
         float* grad = a.grad ? a.grad + base : nullptr;
         if (label < 0) {  // ignored anchor: zeros, not counted
@@ -179,23 +270,13 @@ class Kernel {
           continue;
         }
         count += c;
-        const B lab = B(double(label));
-        std::size_t k = 0;
-        for (; k + N <= c; k += N)
-          finish(el.binary(G::load(x + base + k), iota + B(double(k)) == lab),
-                 loss ? loss + k : nullptr, grad ? grad + k : nullptr, sum);
-        if (k < c) {
-          alignas(64) float xb[N] = {}, lb[N], gb[N];
-          for (std::size_t j = 0; j < c - k; ++j) xb[j] = x[base + k + j];
-          const auto v = el.binary(G::load(xb), iota + B(double(k)) == lab);
-          G::store_rounded(v.loss, lb);
-          G::store_rounded(v.grad, gb);
-          for (std::size_t j = 0; j < c - k; ++j) {
-            sum.add_scalar(lb[j]);
-            if (loss) loss[k + j] = lb[j];
-            if (grad) grad[k + j] = gb[j];
+        if constexpr (kFloat) {
+          if (!row_in_fast_range(x + base, c)) {
+            DK::row(del, x + base, label, c, loss, grad, sum);
+            continue;
           }
         }
+        row(el, x + base, label, c, loss, grad, sum);
       }
       return Partial{sum.value(), count, false};
     });

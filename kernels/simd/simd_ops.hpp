@@ -154,9 +154,13 @@ struct VecOps {
   }
 };
 
-// Per-ISA memory glue: N = batch<double>::size float lanes in and out, u8 targets to a mask.
+// Per-ISA memory glue: N float lanes in and out, u8 targets to a lane mask, and the rounded
+// losses widened to double lanes for the sum. Real = double: N = batch<double>::size.
+template <class Arch, class Real>
+struct Glue;
+
 template <class Arch>
-struct Glue {
+struct Glue<Arch, double> {
   using B = xsimd::batch<double, Arch>;
   using M = xsimd::batch_bool<double, Arch>;
   static constexpr std::size_t N = B::size;
@@ -188,6 +192,7 @@ struct Glue {
       _mm_storeu_ps(to, _mm256_cvtpd_ps(v));
     }
   }
+  static B widen(B rounded) { return rounded; }
   // targets[0..N) != 0 as a lane mask; `bad` gets lanes with targets > 1.
   static M load_targets(const std::uint8_t* p, M& bad) {
     if constexpr (is_avx512<Arch>) {
@@ -200,6 +205,132 @@ struct Glue {
       const __m256i v = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(four));
       bad = bad | M(_mm256_castsi256_pd(_mm256_cmpgt_epi64(v, _mm256_set1_epi64x(1))));
       return M(_mm256_castsi256_pd(_mm256_cmpgt_epi64(v, _mm256_setzero_si256())));
+    }
+  }
+};
+
+// ----------------------------------------------------------------------------------------------
+// The fast tier (kernels avx2_fast, avx512_fast): the same math.hpp in float lanes, twice the
+// lanes of double and no conversions, at float accuracy: every function below is within ~1-2
+// float ULP, and the errors compound through q^gamma (see simd_kernels.cpp for the bounds).
+//   exp   on (-inf, 0]: 2^n (1 + r Q(r)), Q degree 5; 2^n applied by scalef (AVX-512) or two
+//         normal scales (AVX2), so subnormal results are rounded once, correctly.
+//   log1p on [0, 1]: 2 atanh(e / (2 + e)), series degree 9 (2^-27.8).
+//   pow   exp(g log q), log with subnormal q rescaled by 2^24 first.
+// ----------------------------------------------------------------------------------------------
+template <class Arch>
+struct FloatOps {
+  using B = xsimd::batch<float, Arch>;
+  using M = xsimd::batch_bool<float, Arch>;
+  using I = xsimd::batch<std::int32_t, Arch>;
+
+  static B fma(B a, B b, B c) {
+    if constexpr (is_avx512<Arch>) return B(_mm512_fmadd_ps(a, b, c));
+    else return B(_mm256_fmadd_ps(a, b, c));
+  }
+  static B fnma(B a, B b, B c) {
+    if constexpr (is_avx512<Arch>) return B(_mm512_fnmadd_ps(a, b, c));
+    else return B(_mm256_fnmadd_ps(a, b, c));
+  }
+  static B abs(B v) { return xsimd::abs(v); }
+  static B min(B a, B b) { return xsimd::min(a, b); }
+  static B max(B a, B b) { return xsimd::max(a, b); }
+  static B select(M m, B a, B b) { return xsimd::select(m, a, b); }
+  static B largest(B) { return B(FLT_MAX); }
+
+  static B newton(B d, B y) { return fma(y, fnma(d, y, B(1.0f)), y); }
+  // 1 / d for d in [1, 3]: rcp14 + 1 Newton step (AVX-512) or rcp + 2 (AVX2): ~2^-22 or better.
+  static B recip(B d) {
+    if constexpr (is_avx512<Arch>) return newton(d, B(_mm512_rcp14_ps(d)));
+    else return newton(d, newton(d, B(_mm256_rcp_ps(d))));
+  }
+
+  static B exp(B x) {
+    constexpr float kShift = 12582912.0f;  // 1.5 * 2^23: x log2e rounds to an integer n there
+    const B xc = xsimd::max(B(-120.0f), x);  // e^-120 rounds to 0; NaN stays (second operand)
+    const B t = fma(xc, B(1.44269502f), B(kShift));
+    const B n = t - B(kShift);
+    const B r = fnma(n, B(-1.9046542e-09f), fnma(n, B(0.693147182f), xc));
+    B p(1.39336672e-3f);
+    p = fma(p, r, B(8.36916920e-3f));
+    p = fma(p, r, B(4.16664630e-2f));
+    p = fma(p, r, B(1.66665047e-1f));
+    p = fma(p, r, B(0.5f));
+    p = fma(p, r, B(1.0f));
+    p = fma(p, r, B(1.0f));
+    if constexpr (is_avx512<Arch>) {
+      return B(_mm512_scalef_ps(p, n));
+    } else {
+      // n in [-174, 0]: 2^n = 2^n1 2^n2 with both halves normal, one rounding at the end.
+      const I ni = xsimd::bitwise_cast<I>(t) - xsimd::bitwise_cast<I>(B(kShift));
+      const I n1 = ni >> 1;
+      const I n2 = ni - n1;
+      const B s1 = xsimd::bitwise_cast<B>((n1 + I(127)) << 23);
+      const B s2 = xsimd::bitwise_cast<B>((n2 + I(127)) << 23);
+      return (p * s1) * s2;
+    }
+  }
+
+  static B atanh_series(B w) {  // 2 atanh(s) / (2 s) = P(s^2), s^2 in [0, 1/9]
+    B p(0.140788898f);
+    p = fma(p, w, B(0.139825791f));
+    p = fma(p, w, B(0.200122982f));
+    p = fma(p, w, B(0.333331615f));
+    p = fma(p, w, B(1.0f));
+    return p;
+  }
+
+  static B log1p(B e) {
+    const B s = e * recip(B(2.0f) + e);
+    return (s + s) * atanh_series(s * s);
+  }
+
+  static B log(B v) {  // v in [0, 1] (0 gives a finite value; pow selects it away), NaN
+    const auto tiny = v < B(FLT_MIN);
+    const B vs = xsimd::select(tiny, v * B(16777216.0f), v);  // subnormals: scale by 2^24
+    const I bits = xsimd::bitwise_cast<I>(vs) + I(0x3f800000 - 0x3f3504f3);
+    const B k = xsimd::to_float(I((bits >> 23) - I(127))) - xsimd::select(tiny, B(24.0f), B(0.0f));
+    const B m = xsimd::bitwise_cast<B>((bits & I(0x007fffff)) + I(0x3f3504f3));
+    const B s = (m - B(1.0f)) / (m + B(1.0f));
+    const B log_m = (s + s) * atanh_series(s * s);
+    return fma(k, B(0.693147182f), log_m) + (v - v);
+  }
+
+  static B pow(B q, B g) { return xsimd::select(q == B(0.0f), B(0.0f), exp(g * log(q))); }
+};
+
+template <class Arch>
+struct Glue<Arch, float> {
+  using B = xsimd::batch<float, Arch>;
+  using M = xsimd::batch_bool<float, Arch>;
+  using D = xsimd::batch<double, Arch>;
+  static constexpr std::size_t N = B::size;
+
+  static B load(const float* p) { return B::load_unaligned(p); }
+  static B round_store(B v, float* to) {
+    if (to) v.store_unaligned(to);
+    return v;
+  }
+  static void store_rounded(B v, float* to) { v.store_unaligned(to); }
+  // Both halves in double, added: two terms per double lane.
+  static D widen(B v) {
+    if constexpr (is_avx512<Arch>) {
+      return D(_mm512_cvtps_pd(_mm512_castps512_ps256(v))) +
+             D(_mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+    } else {
+      return D(_mm256_cvtps_pd(_mm256_castps256_ps128(v))) +
+             D(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+  }
+  static M load_targets(const std::uint8_t* p, M& bad) {
+    if constexpr (is_avx512<Arch>) {
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      bad = bad | M(__mmask16(_mm_cmpgt_epu8_mask(b, _mm_set1_epi8(1))));
+      return M(__mmask16(_mm_test_epi8_mask(b, b)));
+    } else {
+      const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+      bad = bad | M(_mm256_castsi256_ps(_mm256_cmpgt_epi32(v, _mm256_set1_epi32(1))));
+      return M(_mm256_castsi256_ps(_mm256_cmpgt_epi32(v, _mm256_setzero_si256())));
     }
   }
 };
