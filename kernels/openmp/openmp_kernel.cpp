@@ -13,6 +13,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <string>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -53,6 +55,31 @@ bool openmp_available(std::string* why_not) {
   return false;
 }
 
+// Threads for one call. libgomp's threads spin while they wait (OMP_WAIT_POLICY=active is its
+// default when threads <= CPUs), so when other processes occupy the CPUs a team of 2 on a busy
+// 2-CPU machine ran 3x *slower* than one thread (bench/NOTES.md). Unless the user asked the
+// runtime to adapt (OMP_DYNAMIC=true), cap the team by the CPUs not running someone else right
+// now (/proc/loadavg's runnable count, which includes this thread). The result does not depend
+// on the thread count. FOCAL_OPENMP_TEAM=fixed turns the cap off (tests use it to run teams of
+// exactly omp_set_num_threads threads).
+int team_size() {
+  int t = omp_get_max_threads();
+  if (t <= 1 || omp_get_dynamic()) return t;
+  if (const char* fixed = std::getenv("FOCAL_OPENMP_TEAM"); fixed && std::string(fixed) == "fixed")
+    return t;
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    double l1, l5, l15;
+    int running = 0, total = 0;
+    const int got = std::fscanf(f, "%lf %lf %lf %d/%d", &l1, &l5, &l15, &running, &total);
+    std::fclose(f);
+    if (got == 5 && running >= 1) {
+      const int free_cpus = omp_get_num_procs() - (running - 1);
+      t = std::max(1, std::min(t, free_cpus));
+    }
+  }
+  return t;
+}
+
 // Runs chunk(c) -> Partial for c in [0, chunks) and combines in chunk order. Dynamic schedule:
 // chunks go to whichever thread is running (on a busy machine a descheduled thread would
 // otherwise hold its static share); the result does not depend on who ran a chunk.
@@ -60,7 +87,9 @@ template <class Chunk>
 Partial over_chunks(std::size_t chunks, std::size_t elements, Chunk&& chunk) {
   std::vector<Partial> parts(chunks);
   const long n = long(chunks);
-#pragma omp parallel for schedule(dynamic, 1) if (elements >= parallel_min_elements() && chunks > 1)
+  const bool parallel = elements >= parallel_min_elements() && chunks > 1;
+  const int threads = parallel ? team_size() : 1;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
   for (long c = 0; c < n; ++c) parts[std::size_t(c)] = chunk(std::size_t(c));
   detail::CompensatedSum sum;
   Partial total;

@@ -26,6 +26,10 @@ struct Run {
 };
 
 Run run(const KernelInfo& k, const Input& in, int threads) {
+  // Teams of exactly `threads`, also on a busy machine (the kernel otherwise shrinks the team to
+  // the idle CPUs), and the parallel path for every size that has more than one chunk.
+  setenv("FOCAL_OPENMP_TEAM", "fixed", 1);
+  setenv("FOCAL_OPENMP_MIN_ELEMENTS", "0", 1);  // read once, before the first openmp call
   omp_set_num_threads(threads);
   Run r;
   const std::size_t n = element_count(in);
