@@ -150,8 +150,12 @@ TEST(CudaVectorPlan, CoversEverythingAlignedForEveryMisalignment) {
               if (p.chunks > 0) {
                 ASSERT_LT(p.head, kChunk) << where;
                 ASSERT_EQ((x + 4 * p.head) % 16, 0u) << where;
-                if (target_bytes) ASSERT_EQ((t + target_bytes * p.head) % 16, 0u) << where;
-                if (l) ASSERT_EQ((l + 4 * p.head) % 16, 0u) << where;
+                if (target_bytes) {
+                  ASSERT_EQ((t + target_bytes * p.head) % 16, 0u) << where;
+                }
+                if (l) {
+                  ASSERT_EQ((l + 4 * p.head) % 16, 0u) << where;
+                }
                 ASSERT_LT(n - (p.head + p.chunks * kChunk), kChunk) << where;
               }
               // Is there a common aligned index below 16? Then a long input must get a body.
@@ -160,7 +164,9 @@ TEST(CudaVectorPlan, CoversEverythingAlignedForEveryMisalignment) {
                 exists |= (x + 4 * h) % 16 == 0 &&
                           (!target_bytes || (t + target_bytes * h) % 16 == 0) &&
                           (!l || (l + 4 * h) % 16 == 0);
-              if (exists && n >= 2 * kChunk) ASSERT_GT(p.chunks, 0u) << where;
+              if (exists && n >= 2 * kChunk) {
+                ASSERT_GT(p.chunks, 0u) << where;
+              }
             }
 }
 
