@@ -287,6 +287,9 @@ void add_context(const std::vector<const focal::KernelInfo*>& chosen) {
   benchmark::AddCustomContext("focal_cpu", cpu_model());
   benchmark::AddCustomContext("focal_cores", std::to_string(num_procs()));
   benchmark::AddCustomContext("focal_seed", std::to_string(g_seed));
+  // The OpenMP environment changes what threads:k rows measure (bench/NOTES.md).
+  for (const char* var : {"OMP_NUM_THREADS", "OMP_DYNAMIC", "OMP_WAIT_POLICY", "OMP_PROC_BIND"})
+    if (const char* v = std::getenv(var)) benchmark::AddCustomContext(std::string("focal_env_") + var, v);
   std::string dispatch;
   try {
     dispatch = std::string(focal::best_kernel().name);

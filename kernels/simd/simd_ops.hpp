@@ -80,7 +80,9 @@ struct VecOps {
     // 1.5 * 2^52 rounds x log2e to an integer n in the low mantissa bits; + 1023 puts the
     // exponent bias there too, so (bits << 52) is 2^n directly.
     constexpr double kShift = 6755399441055744.0 + 1023.0;
-    constexpr double kLowest = -708.3;  // n >= -1022: 2^n stays a normal double
+    // AVX-512 applies 2^n with vscalefpd (correctly rounded, 0 far below): clamp only far out.
+    // AVX2 builds 2^n from bits: n >= -1022 keeps it a normal double, below that we select 0.
+    constexpr double kLowest = is_avx512<Arch> ? -1100.0 : -708.3;
     const B xc = xsimd::max(B(kLowest), x);  // NaN: max returns its second operand, x
     const B t = fma(xc, B(kLog2e), B(kShift));
     const B n = t - B(kShift);
@@ -106,8 +108,12 @@ struct VecOps {
       p = fma(p, r, B(1.0));
       p = fma(p, r, B(1.0));
     }
-    const B scale = xsimd::bitwise_cast<B>(xsimd::bitwise_cast<U>(t) << 52);
-    return xsimd::select(x < B(kLowest), B(0.0), p * scale);
+    if constexpr (is_avx512<Arch>) {
+      return B(_mm512_scalef_pd(p, n));
+    } else {
+      const B scale = xsimd::bitwise_cast<B>(xsimd::bitwise_cast<U>(t) << 52);
+      return xsimd::select(x < B(kLowest), B(0.0), p * scale);
+    }
   }
 
   // 2 atanh(s) / (2 s) = P(s^2) for s^2 in [0, 1/9] (relative 2^-33.1).
