@@ -135,9 +135,8 @@ void probe_read(benchmark::State& state, std::size_t n) {
   const double bytes_per_iter = 5.0 * double(n);
   g_probe_read_gbps[n] = per_sec * bytes_per_iter / 1e9;
   state.SetItemsProcessed(std::int64_t(state.iterations()) * std::int64_t(n));
-  state.counters["GB_per_s"] =
-      benchmark::Counter(bytes_per_iter * double(state.iterations()) / 1e9,
-                         benchmark::Counter::kIsRate);
+  state.counters["GB_per_s"] = benchmark::Counter(bytes_per_iter * double(state.iterations()) / 1e9,
+                                                  benchmark::Counter::kIsRate);
 }
 
 void probe_copy(benchmark::State& state, std::size_t n) {
@@ -150,9 +149,8 @@ void probe_copy(benchmark::State& state, std::size_t n) {
   const double bytes_per_iter = 8.0 * double(n);
   g_probe_copy_gbps[n] = per_sec * bytes_per_iter / 1e9;
   state.SetItemsProcessed(std::int64_t(state.iterations()) * std::int64_t(n));
-  state.counters["GB_per_s"] =
-      benchmark::Counter(bytes_per_iter * double(state.iterations()) / 1e9,
-                         benchmark::Counter::kIsRate);
+  state.counters["GB_per_s"] = benchmark::Counter(bytes_per_iter * double(state.iterations()) / 1e9,
+                                                  benchmark::Counter::kIsRate);
 }
 
 enum class Op { sum, grad };
@@ -211,13 +209,14 @@ std::vector<std::string> split(const std::string& s) {
 }
 
 [[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(stderr,
-               "focal-bench: %s\n"
-               "  --focal_sizes=LIST       log2 of the sizes, each in [10, 28] (default 12,16,20,24)\n"
-               "  --focal_kernels=LIST     CPU kernels (default: every available one)\n"
-               "  --focal_scalar_max=K     largest log2 size for 'scalar' (default 20)\n"
-               "  plus every --benchmark_* flag of Google Benchmark\n",
-               msg.c_str());
+  std::fprintf(
+      stderr,
+      "focal-bench: %s\n"
+      "  --focal_sizes=LIST       log2 of the sizes, each in [10, 28] (default 12,16,20,24)\n"
+      "  --focal_kernels=LIST     CPU kernels (default: every available one)\n"
+      "  --focal_scalar_max=K     largest log2 size for 'scalar' (default 20)\n"
+      "  plus every --benchmark_* flag of Google Benchmark\n",
+      msg.c_str());
   std::exit(2);
 }
 
@@ -272,7 +271,8 @@ std::string cpu_model() {
   for (std::string line; std::getline(f, line);)
     if (line.rfind("model name", 0) == 0) {
       const auto colon = line.find(':');
-      return colon == std::string::npos ? line : line.substr(line.find_first_not_of(' ', colon + 1));
+      return colon == std::string::npos ? line
+                                        : line.substr(line.find_first_not_of(' ', colon + 1));
     }
   return "unknown";
 }
@@ -289,7 +289,8 @@ void add_context(const std::vector<const focal::KernelInfo*>& chosen) {
   benchmark::AddCustomContext("focal_seed", std::to_string(g_seed));
   // The OpenMP environment changes what threads:k rows measure (bench/NOTES.md).
   for (const char* var : {"OMP_NUM_THREADS", "OMP_DYNAMIC", "OMP_WAIT_POLICY", "OMP_PROC_BIND"})
-    if (const char* v = std::getenv(var)) benchmark::AddCustomContext(std::string("focal_env_") + var, v);
+    if (const char* v = std::getenv(var))
+      benchmark::AddCustomContext(std::string("focal_env_") + var, v);
   std::string dispatch;
   try {
     dispatch = std::string(focal::best_kernel().name);

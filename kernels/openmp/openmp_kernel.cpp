@@ -13,9 +13,9 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <string>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "../backends.hpp"
@@ -41,9 +41,9 @@ std::size_t parallel_min_elements() {
 
 // The SIMD kernel this machine runs (null if neither AVX2 nor AVX-512 is usable).
 const simd::Entry* best_entry() {
-  static const simd::Entry* e = cpu::avx512_usable(nullptr) ? &simd::avx512_entry()
+  static const simd::Entry* e = cpu::avx512_usable(nullptr)     ? &simd::avx512_entry()
                                 : cpu::avx2_fma_usable(nullptr) ? &simd::avx2_entry()
-                                                                 : nullptr;
+                                                                : nullptr;
   return e;
 }
 
@@ -115,7 +115,8 @@ Partial openmp_run(const Input& in, const Params& p, const Outputs& out) {
   if (const auto* l = std::get_if<LabelInput>(&in)) {
     const std::size_t c = l->num_classes, rows = l->labels.size();
     const std::size_t rows_per_chunk = std::max<std::size_t>(1, kChunkElements / c);
-    const std::size_t chunks = std::max<std::size_t>(1, (rows + rows_per_chunk - 1) / rows_per_chunk);
+    const std::size_t chunks =
+        std::max<std::size_t>(1, (rows + rows_per_chunk - 1) / rows_per_chunk);
     return over_chunks(chunks, n, [&](std::size_t k) {
       const std::size_t r0 = k * rows_per_chunk, r1 = std::min(rows, r0 + rows_per_chunk);
       return e.labels(l->logits.data() + r0 * c, l->labels.data() + r0, r1 - r0, c, args(r0 * c));

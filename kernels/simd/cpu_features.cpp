@@ -77,8 +77,7 @@ bool avx512_usable(std::string* why_not) {
     return fail(why_not, "CPU lacks AVX-512F/DQ/BW/VL");
   if (!f.fma || !f.avx2) return fail(why_not, "CPU lacks AVX2/FMA");
   if (!f.os_zmm)
-    return fail(why_not,
-                "OS has not enabled AVX-512 register state (XCR0 opmask/ZMM bits 5-7)");
+    return fail(why_not, "OS has not enabled AVX-512 register state (XCR0 opmask/ZMM bits 5-7)");
   return true;
 }
 

@@ -56,7 +56,9 @@ class BlockSum {
 
 // Pow functor of the double kernel matching a float kernel's (IntPow<K> serves both).
 template <class Arch, int K>
-math::IntPow<K> double_pow(math::IntPow<K> p, float) { return p; }
+math::IntPow<K> double_pow(math::IntPow<K> p, float) {
+  return p;
+}
 template <class Arch, class P>
 math::GeneralPow<VecOps<Arch>, xsimd::batch<double, Arch>> double_pow(P, float gamma) {
   return {xsimd::batch<double, Arch>(double(gamma))};
@@ -104,10 +106,14 @@ class Kernel {
     }
   };
 
-  // Writes the rounded results and adds the rounded loss to the sum.
+  // Writes the rounded results and adds the rounded loss to the sum. kGrad = false: no gradient
+  // requested, so the compiler drops its arithmetic (the loss and the sum are the same code).
+  template <bool kGrad = true>
   static void finish(const math::LossGrad<B>& v, float* loss, float* grad, Sum& sum) {
     sum.add(G::widen(G::round_store(v.loss, loss)));
-    if (grad) G::store_rounded(v.grad, grad);
+    if constexpr (kGrad) {
+      if (grad) G::store_rounded(v.grad, grad);
+    }
   }
 
   template <class Pow>
@@ -129,50 +135,61 @@ class Kernel {
   using DK = Kernel<Arch, double>;
 
   static Partial dense(const float* x, const std::uint8_t* t, std::size_t n, const Args& a) {
-    return with_element(a, [x, t, n, &a, loss = a.loss, grad = a.grad](const auto& el) {
-      Sum sum;
-      M bad(false);
-      bool bad_any = false;
-      [[maybe_unused]] const auto del = DK::element(a, double_pow<Arch>(el.pow, a.gamma));
-      std::size_t i = 0;
-      // Locals (not captures by reference): the stores cannot alias them, so nothing reloads.
-      for (; i + N <= n; i += N) {
-        const B xv = G::load(x + i);
-        if constexpr (kFloat) {
-          if (!xsimd::all(xsimd::abs(xv) <= B(kFastRange))) {
-            DK::binary_span(del, x + i, t + i, 0, 0, N, loss ? loss + i : nullptr,
-                            grad ? grad + i : nullptr, sum, bad_any);
-            continue;
-          }
-        }
-        const M pos = G::load_targets(t + i, bad);
-        finish(el.binary(xv, pos), loss ? loss + i : nullptr, grad ? grad + i : nullptr, sum);
-      }
-      if (i < n) {
-        if constexpr (kFloat) {  // the tail goes to the accurate kernel
-          Args rest = a;
-          rest.loss = loss ? loss + i : nullptr;
-          rest.grad = grad ? grad + i : nullptr;
-          const Partial p = DK::dense(x + i, t + i, n - i, rest);
-          sum.add_scalar(p.sum);
-          bad_any |= p.bad_target;
-        } else {  // padded copies (padding: x = 0, t = 0; its loss is not added)
-          alignas(64) float xb[N] = {}, lb[N], gb[N];
-          alignas(64) std::uint8_t tb[N < 16 ? 16 : N] = {};
-          for (std::size_t k = 0; k < n - i; ++k) xb[k] = x[i + k], tb[k] = t[i + k];
-          const M pos = G::load_targets(tb, bad);
-          const auto v = el.binary(G::load(xb), pos);
-          G::store_rounded(v.loss, lb);
-          G::store_rounded(v.grad, gb);
-          for (std::size_t k = 0; k < n - i; ++k) {
-            sum.add_scalar(lb[k]);
-            if (loss) loss[i + k] = lb[k];
-            if (grad) grad[i + k] = gb[k];
-          }
-        }
-      }
-      return Partial{sum.value(), n, bad_any || xsimd::any(bad)};
+    return with_element(a, [&](const auto& el) {
+      return a.grad ? dense_loop<true>(el, x, t, n, a) : dense_loop<false>(el, x, t, n, a);
     });
+  }
+
+  // The loops are flattened (everything they call inlined): GCC's inliner otherwise stops at
+  // math::binary once the gradient-free copies exist, and a call per vector costs more than
+  // dropping the gradient saves.
+  template <bool kGrad, class El>
+  [[gnu::flatten]] static Partial dense_loop(const El& el, const float* x, const std::uint8_t* t,
+                                             std::size_t n, const Args& a) {
+    float* const loss = a.loss;
+    float* const grad = a.grad;
+    Sum sum;
+    M bad(false);
+    bool bad_any = false;
+    [[maybe_unused]] const auto del = DK::element(a, double_pow<Arch>(el.pow, a.gamma));
+    std::size_t i = 0;
+    // Pointers in locals: the float stores cannot alias them, so nothing reloads.
+    for (; i + N <= n; i += N) {
+      const B xv = G::load(x + i);
+      if constexpr (kFloat) {
+        if (!xsimd::all(xsimd::abs(xv) <= B(kFastRange))) {
+          DK::template binary_span<kGrad>(del, x + i, t + i, 0, 0, N, loss ? loss + i : nullptr,
+                                          grad ? grad + i : nullptr, sum, bad_any);
+          continue;
+        }
+      }
+      const M pos = G::load_targets(t + i, bad);
+      finish<kGrad>(el.binary(xv, pos), loss ? loss + i : nullptr, grad ? grad + i : nullptr, sum);
+    }
+    if (i < n) {
+      if constexpr (kFloat) {  // the tail goes to the accurate kernel
+        Args rest = a;
+        rest.loss = loss ? loss + i : nullptr;
+        rest.grad = grad ? grad + i : nullptr;
+        const Partial p = DK::dense(x + i, t + i, n - i, rest);
+        sum.add_scalar(p.sum);
+        bad_any |= p.bad_target;
+      } else {  // padded copies (padding: x = 0, t = 0; its loss is not added)
+        alignas(64) float xb[N] = {}, lb[N], gb[N];
+        alignas(64) std::uint8_t tb[N < 16 ? 16 : N] = {};
+        for (std::size_t k = 0; k < n - i; ++k) xb[k] = x[i + k], tb[k] = t[i + k];
+        const M pos = G::load_targets(tb, bad);
+        const auto v = el.binary(G::load(xb), pos);
+        G::store_rounded(v.loss, lb);
+        G::store_rounded(v.grad, gb);
+        for (std::size_t k = 0; k < n - i; ++k) {
+          sum.add_scalar(lb[k]);
+          if (loss) loss[i + k] = lb[k];
+          if (grad) grad[i + k] = gb[k];
+        }
+      }
+    }
+    return Partial{sum.value(), n, bad_any || xsimd::any(bad)};
   }
 
   // Lane j of the vector at class k is positive iff j == label - k: a small exact number
@@ -186,25 +203,26 @@ class Kernel {
   }
 
   // `count` (a multiple of N) binary elements; positives from t, or from label when t is null.
-  template <class El>
-  static void binary_span(const El& el, const float* x, const std::uint8_t* t, std::int64_t label,
-                          std::size_t k, std::size_t count, float* loss, float* grad, Sum& sum,
-                          bool& bad_any) {
+  template <bool kGrad, class El>
+  [[gnu::flatten]] static void binary_span(const El& el, const float* x, const std::uint8_t* t,
+                                           std::int64_t label, std::size_t k, std::size_t count,
+                                           float* loss, float* grad, Sum& sum, bool& bad_any) {
     M bad(false);
     for (std::size_t j = 0; j < count; j += N)
-      finish(el.binary(G::load(x + j), t ? G::load_targets(t + j, bad) : positive(label, k + j)),
-             loss ? loss + j : nullptr, grad ? grad + j : nullptr, sum);
+      finish<kGrad>(
+          el.binary(G::load(x + j), t ? G::load_targets(t + j, bad) : positive(label, k + j)),
+          loss ? loss + j : nullptr, grad ? grad + j : nullptr, sum);
     bad_any |= xsimd::any(bad);
   }
 
   // One class-label row of c logits (label >= 0).
-  template <class El>
-  static void row(const El& el, const float* x, std::int64_t label, std::size_t c, float* loss,
-                  float* grad, Sum& sum) {
+  template <bool kGrad, class El>
+  [[gnu::flatten]] static void row(const El& el, const float* x, std::int64_t label, std::size_t c,
+                                   float* loss, float* grad, Sum& sum) {
     std::size_t k = 0;
     for (; k + N <= c; k += N)
-      finish(el.binary(G::load(x + k), positive(label, k)), loss ? loss + k : nullptr,
-             grad ? grad + k : nullptr, sum);
+      finish<kGrad>(el.binary(G::load(x + k), positive(label, k)), loss ? loss + k : nullptr,
+                    grad ? grad + k : nullptr, sum);
     if (k < c) {
       alignas(64) float xb[N] = {}, lb[N], gb[N];
       for (std::size_t j = 0; j < c - k; ++j) xb[j] = x[k + j];
@@ -222,7 +240,8 @@ class Kernel {
   static bool row_in_fast_range(const float* x, std::size_t c) {
     if (c % N != 0) return false;
     M in_range(true);
-    for (std::size_t k = 0; k < c; k += N) in_range = in_range & (xsimd::abs(G::load(x + k)) <= B(kFastRange));
+    for (std::size_t k = 0; k < c; k += N)
+      in_range = in_range & (xsimd::abs(G::load(x + k)) <= B(kFastRange));
     return xsimd::all(in_range);  // NaN compares false: out of range
   }
 
@@ -251,35 +270,43 @@ class Kernel {
   }
 
   // Class labels: row by row; lane k of a row is positive iff k == label.
-  static Partial labels(const float* x, const std::int32_t* labels, std::size_t rows,
-                        std::size_t c, const Args& a) {
+  static Partial labels(const float* x, const std::int32_t* labels, std::size_t rows, std::size_t c,
+                        const Args& a) {
     return with_element(a, [&](const auto& el) {
-      Sum sum;
-      std::uint64_t count = 0;
-      [[maybe_unused]] const auto del = DK::element(a, double_pow<Arch>(el.pow, a.gamma));
-      for (std::size_t r = 0; r < rows; ++r) {
-        const std::size_t base = r * c;
-        const std::int32_t label = labels[r];
-        float* loss = a.loss ? a.loss + base : nullptr;
-        float* grad = a.grad ? a.grad + base : nullptr;
-        if (label < 0) {  // ignored anchor: zeros, not counted
-          for (std::size_t k = 0; k < c; ++k) {
-            if (loss) loss[k] = 0.0f;
-            if (grad) grad[k] = 0.0f;
-          }
+      return a.grad ? labels_loop<true>(el, x, labels, rows, c, a)
+                    : labels_loop<false>(el, x, labels, rows, c, a);
+    });
+  }
+
+  template <bool kGrad, class El>
+  [[gnu::flatten]] static Partial labels_loop(const El& el, const float* x,
+                                              const std::int32_t* labels, std::size_t rows,
+                                              std::size_t c, const Args& a) {
+    Sum sum;
+    std::uint64_t count = 0;
+    [[maybe_unused]] const auto del = DK::element(a, double_pow<Arch>(el.pow, a.gamma));
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t base = r * c;
+      const std::int32_t label = labels[r];
+      float* loss = a.loss ? a.loss + base : nullptr;
+      float* grad = a.grad ? a.grad + base : nullptr;
+      if (label < 0) {  // ignored anchor: zeros, not counted
+        for (std::size_t k = 0; k < c; ++k) {
+          if (loss) loss[k] = 0.0f;
+          if (grad) grad[k] = 0.0f;
+        }
+        continue;
+      }
+      count += c;
+      if constexpr (kFloat) {
+        if (!row_in_fast_range(x + base, c)) {
+          DK::template row<kGrad>(del, x + base, label, c, loss, grad, sum);
           continue;
         }
-        count += c;
-        if constexpr (kFloat) {
-          if (!row_in_fast_range(x + base, c)) {
-            DK::row(del, x + base, label, c, loss, grad, sum);
-            continue;
-          }
-        }
-        row(el, x + base, label, c, loss, grad, sum);
       }
-      return Partial{sum.value(), count, false};
-    });
+      row<kGrad>(el, x + base, label, c, loss, grad, sum);
+    }
+    return Partial{sum.value(), count, false};
   }
 };
 

@@ -5,8 +5,9 @@
 // Each lane therefore evaluates math.hpp in double (8 lanes per AVX-512 register, 4 per AVX2),
 // with elementary functions accurate to ~2^-33 relative -- far beyond float, far short of full
 // double, which is what makes them cheap -- and rounds to float once at the end:
-//   exp    on (-inf, 0]: 2^n * p(r), |r| <= ln2/2, p = 1 + r Q(r), degree 7 (2^-33); x < -708.3 gives 0
-//          (every loss built from such an e is below 2^-1000); NaN propagates.
+//   exp    on (-inf, 0]: 2^n p(r), |r| <= ln2/2, p = 1 + r Q(r) of degree 7 (2^-33); x < -708.3
+//          gives 0 (every loss built from such an e is below 2^-1000; AVX-512 scales with
+//          vscalefpd, which reaches 0 by itself); NaN propagates.
 //   log1p  on [0, 1]:    2 atanh(s), s = e / (2 + e) in [0, 1/3], odd series degree 11
 //          (2^-33.1), s via rcp14 + one Newton step (2^-28).
 //   recip  on [1, 2]:    rcp + Newton steps to 2^-50.
@@ -18,12 +19,11 @@
 // gradient get at most ~(gamma+1) 2^-34 + 2^-27.9 before the final rounding to float.
 #pragma once
 
-#include <xsimd/xsimd.hpp>
-
 #include <cfloat>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <xsimd/xsimd.hpp>
 
 namespace focal::simd {
 
@@ -41,12 +41,16 @@ struct VecOps {
   // Fused multiply-add by intrinsic: xsimd 8.1's avx512 arch has no fma kernel (it falls back to
   // a * b + c, two roundings, which -ffp-contract=off keeps unfused).
   static B fma(B a, B b, B c) {
-    if constexpr (is_avx512<Arch>) return B(_mm512_fmadd_pd(a, b, c));
-    else return B(_mm256_fmadd_pd(a, b, c));
+    if constexpr (is_avx512<Arch>)
+      return B(_mm512_fmadd_pd(a, b, c));
+    else
+      return B(_mm256_fmadd_pd(a, b, c));
   }
   static B fnma(B a, B b, B c) {  // c - a * b
-    if constexpr (is_avx512<Arch>) return B(_mm512_fnmadd_pd(a, b, c));
-    else return B(_mm256_fnmadd_pd(a, b, c));
+    if constexpr (is_avx512<Arch>)
+      return B(_mm512_fnmadd_pd(a, b, c));
+    else
+      return B(_mm256_fnmadd_pd(a, b, c));
   }
 
   static B abs(B v) { return xsimd::abs(v); }
@@ -90,10 +94,10 @@ struct VecOps {
     if constexpr (Precise) {
       const B r = fnma(n, B(2.3190468138462996e-17), fnma(n, B(kLn2), xc));
       p = B(2.510520668068106e-08);
-      for (double c : {2.762635764031128e-07, 2.7557255425009614e-06, 2.4801504346039526e-05,
-                       1.9841269874801073e-04, 1.3888888932489353e-03, 8.333333333326141e-03,
-                       4.166666666657314e-02, 1.666666666666667e-01, 5.000000000000006e-01, 1.0,
-                       1.0})
+      for (double c :
+           {2.762635764031128e-07, 2.7557255425009614e-06, 2.4801504346039526e-05,
+            1.9841269874801073e-04, 1.3888888932489353e-03, 8.333333333326141e-03,
+            4.166666666657314e-02, 1.666666666666667e-01, 5.000000000000006e-01, 1.0, 1.0})
         p = fma(p, r, B(c));
     } else {
       const B r = fnma(n, B(kLn2), xc);  // one rounding; |n (ln2 - kLn2)| < 2^-45
@@ -131,8 +135,7 @@ struct VecOps {
   static B log1p(B e) {
     const B d = B(2.0) + e;
     const B s = e * newton(d, recip_estimate(d));  // 2^-28 (AVX2: 2^-22, then below)
-    const B s_fixed = is_avx512<Arch> ? s : fma(newton(d, recip_estimate(d)),
-                                                         fnma(s, d, e), s);
+    const B s_fixed = is_avx512<Arch> ? s : fma(newton(d, recip_estimate(d)), fnma(s, d, e), s);
     return (s_fixed + s_fixed) * atanh_series(s_fixed * s_fixed);
   }
 
@@ -231,12 +234,16 @@ struct FloatOps {
   using I = xsimd::batch<std::int32_t, Arch>;
 
   static B fma(B a, B b, B c) {
-    if constexpr (is_avx512<Arch>) return B(_mm512_fmadd_ps(a, b, c));
-    else return B(_mm256_fmadd_ps(a, b, c));
+    if constexpr (is_avx512<Arch>)
+      return B(_mm512_fmadd_ps(a, b, c));
+    else
+      return B(_mm256_fmadd_ps(a, b, c));
   }
   static B fnma(B a, B b, B c) {
-    if constexpr (is_avx512<Arch>) return B(_mm512_fnmadd_ps(a, b, c));
-    else return B(_mm256_fnmadd_ps(a, b, c));
+    if constexpr (is_avx512<Arch>)
+      return B(_mm512_fnmadd_ps(a, b, c));
+    else
+      return B(_mm256_fnmadd_ps(a, b, c));
   }
   static B abs(B v) { return xsimd::abs(v); }
   static B min(B a, B b) { return xsimd::min(a, b); }
@@ -247,12 +254,14 @@ struct FloatOps {
   static B newton(B d, B y) { return fma(y, fnma(d, y, B(1.0f)), y); }
   // 1 / d for d in [1, 3]: rcp14 + 1 Newton step (AVX-512) or rcp + 2 (AVX2): ~2^-22 or better.
   static B recip(B d) {
-    if constexpr (is_avx512<Arch>) return newton(d, B(_mm512_rcp14_ps(d)));
-    else return newton(d, newton(d, B(_mm256_rcp_ps(d))));
+    if constexpr (is_avx512<Arch>)
+      return newton(d, B(_mm512_rcp14_ps(d)));
+    else
+      return newton(d, newton(d, B(_mm256_rcp_ps(d))));
   }
 
   static B exp(B x) {
-    constexpr float kShift = 12582912.0f;  // 1.5 * 2^23: x log2e rounds to an integer n there
+    constexpr float kShift = 12582912.0f;    // 1.5 * 2^23: x log2e rounds to an integer n there
     const B xc = xsimd::max(B(-120.0f), x);  // e^-120 rounds to 0; NaN stays (second operand)
     const B t = fma(xc, B(1.44269502f), B(kShift));
     const B n = t - B(kShift);
