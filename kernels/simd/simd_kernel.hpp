@@ -132,6 +132,7 @@ class Kernel {
   // and result is a normal float; a vector with a lane outside (or NaN) goes to the accurate
   // double kernel, so subnormal results and special values stay right.
   static constexpr float kFastRange = 80.0f;
+  static constexpr std::size_t kPrefetch = 1024;  // logits (4 KiB of logits ahead)
   using DK = Kernel<Arch, double>;
 
   static Partial dense(const float* x, const std::uint8_t* t, std::size_t n, const Args& a) {
@@ -155,6 +156,10 @@ class Kernel {
     std::size_t i = 0;
     // Pointers in locals: the float stores cannot alias them, so nothing reloads.
     for (; i + N <= n; i += N) {
+      // Software prefetch kPrefetch logits ahead: at DRAM sizes the hardware prefetcher alone
+      // left this compute-bound loop waiting on memory (bench/NOTES.md).
+      __builtin_prefetch(x + i + kPrefetch);
+      __builtin_prefetch(t + i + kPrefetch);
       const B xv = G::load(x + i);
       if constexpr (kFloat) {
         if (!xsimd::all(xsimd::abs(xv) <= B(kFastRange))) {
@@ -220,9 +225,11 @@ class Kernel {
   [[gnu::flatten]] static void row(const El& el, const float* x, std::int64_t label, std::size_t c,
                                    float* loss, float* grad, Sum& sum) {
     std::size_t k = 0;
-    for (; k + N <= c; k += N)
+    for (; k + N <= c; k += N) {
+      __builtin_prefetch(x + k + kPrefetch);
       finish<kGrad>(el.binary(G::load(x + k), positive(label, k)), loss ? loss + k : nullptr,
                     grad ? grad + k : nullptr, sum);
+    }
     if (k < c) {
       alignas(64) float xb[N] = {}, lb[N], gb[N];
       for (std::size_t j = 0; j < c - k; ++j) xb[j] = x[k + j];
@@ -250,9 +257,12 @@ class Kernel {
       Sum sum;
       M bad(false);
       std::size_t i = 0;
-      for (; i + N <= n; i += N)
+      for (; i + N <= n; i += N) {
+        __builtin_prefetch(x + i + kPrefetch);
+        __builtin_prefetch(t + i + kPrefetch);
         finish(el.soft(G::load(x + i), G::load(t + i), bad), a.loss ? a.loss + i : nullptr,
                a.grad ? a.grad + i : nullptr, sum);
+      }
       if (i < n) {
         alignas(64) float xb[N] = {}, tb[N] = {}, lb[N], gb[N];
         for (std::size_t k = 0; k < n - i; ++k) xb[k] = x[i + k], tb[k] = t[i + k];
