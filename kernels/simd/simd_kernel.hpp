@@ -244,14 +244,6 @@ class Kernel {
     }
   }
 
-  static bool row_in_fast_range(const float* x, std::size_t c) {
-    if (c % N != 0) return false;
-    M in_range(true);
-    for (std::size_t k = 0; k < c; k += N)
-      in_range = in_range & (xsimd::abs(G::load(x + k)) <= B(kFastRange));
-    return xsimd::all(in_range);  // NaN compares false: out of range
-  }
-
   static Partial soft(const float* x, const float* t, std::size_t n, const Args& a) {
     return with_element(a, [&](const auto& el) {
       Sum sum;
@@ -309,12 +301,28 @@ class Kernel {
       }
       count += c;
       if constexpr (kFloat) {
-        if (!row_in_fast_range(x + base, c)) {
+        // Float lanes need whole vectors: other row lengths take the accurate row; in a row of
+        // whole vectors, a vector with |x| > kFastRange (or NaN) takes the accurate path.
+        if (c % N != 0) {
           DK::template row<kGrad>(del, x + base, label, c, loss, grad, sum);
           continue;
         }
+        for (std::size_t k = 0; k < c; k += N) {
+          __builtin_prefetch(x + base + k + kPrefetch);
+          const B xv = G::load(x + base + k);
+          if (!xsimd::all(xsimd::abs(xv) <= B(kFastRange))) {
+            bool unused = false;
+            DK::template binary_span<kGrad>(del, x + base + k, nullptr, label, k, N,
+                                            loss ? loss + k : nullptr, grad ? grad + k : nullptr,
+                                            sum, unused);
+            continue;
+          }
+          finish<kGrad>(el.binary(xv, positive(label, k)), loss ? loss + k : nullptr,
+                        grad ? grad + k : nullptr, sum);
+        }
+      } else {
+        row<kGrad>(el, x + base, label, c, loss, grad, sum);
       }
-      row<kGrad>(el, x + base, label, c, loss, grad, sum);
     }
     return Partial{sum.value(), count, false};
   }
