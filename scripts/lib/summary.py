@@ -58,6 +58,8 @@ def headline(run):
     n = HEADLINE_N if HEADLINE_N in sizes else sizes[-1]
     kernels = _kernel_order(m.kernel for m in dense)
     scalar = _lookup(bench, "focal_sum", "scalar", "dense", n)
+    if scalar is None:   # scalar may stop at a smaller size (its throughput is flat in n)
+        scalar = max((m for m in dense if m.kernel == "scalar" and m.n < n), key=lambda m: m.n, default=None)
     peer = run.peers.get("cpu")
     peer_sum, peer_grad = _peer_ips(peer, "sum", n), _peer_ips(peer, "grad", n)
     cuda_peer = run.peers.get("cuda")
