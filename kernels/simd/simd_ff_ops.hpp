@@ -52,6 +52,7 @@ struct FFOps {
   static F abs(F a) { return from_bits(bits(a) & I(0x7fffffff)); }
   // A sign flip (xsimd's avx512 negation is 0 - a, which loses the sign of zeros).
   static F neg(F a) { return from_bits(bits(a) ^ I(std::int32_t(0x80000000u))); }
+  static F neg_abs(F a) { return from_bits(bits(a) | I(std::int32_t(0x80000000u))); }
   static F select(M m, F a, F b) { return xsimd::select(m, a, b); }
   static M is_nan(F a) {  // unordered compare (xsimd's != is ordered: false for NaN)
     if constexpr (k512)

@@ -84,7 +84,7 @@ cE = [f32(c) for c in cE]
 F = mp.mpf(1) / 30 * (1 + mp.mpf(2) ** -12)
 def q_log(f):
     return (mp.log1p(f) - f) / f**2 if f != 0 else mp.mpf(-0.5)
-cL, errL = mp.chebyfit(q_log, [-F, F], 5, error=True)
+cL, errL = mp.chebyfit(q_log, [-F, F], 4, error=True)
 cL = [f32(c) for c in cL]
 # Measure the fitted (float-rounded) polynomials' relative error on the whole interval.
 def worst(fn, coeffs, lo, hi, scale):

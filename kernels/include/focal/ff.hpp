@@ -23,7 +23,7 @@
 //          relative error <= 2^-33.5.
 //   1/d:   correctly rounded division, then the residual 1 - d r_hi (exact by FMA) gives r_lo.
 //   log1p: j = round(15 e), (1 + e) inv_j = 1 + f with f's high part exact (Sterbenz), |f| <= 1/30,
-//          log1p(e) = -log(inv_j) + f + f^2 Q(f): relative error <= 2^-30.
+//          log1p(e) = -log(inv_j) + f + f^2 Q(f): relative error <= 2^-29.
 //   The weight is a_t 2^P (exact, P >= 64, see Constants), so the products that build a
 //   subnormal loss stay normal; the result is rounded once to float and scaled back by 2^-P (a
 //   second rounding only when the result is subnormal: <= 0.75 ULP there).
@@ -149,7 +149,8 @@ FOCAL_HD inline FF<F> log1p(FF<F> e) {
   // log1p(f + f_lo) = f + f^2 Q(f) + f_lo (1 - f) + O(f_lo f^2)
   const F rest = Ops::fma(f * f, qp, Ops::fnma(f_lo, f, f_lo));
   const FF<F> s = fast_two_sum<Ops>(Ops::template lookup<Table::log_hi>(tj), f);
-  return fast_two_sum<Ops>(s.hi, s.lo + (rest + Ops::template lookup<Table::log_lo>(tj)));
+  // Left unnormalized (|lo| <= 2^-5 |hi| when j = 0): CE's two_sum and the products absorb it.
+  return {s.hi, s.lo + (rest + Ops::template lookup<Table::log_lo>(tj))};
 }
 
 // w q^K for K in 1..4, w a weight of 2^P or more: the weight goes in before q^K can leave the
@@ -207,7 +208,7 @@ inline Constants make_constants(float alpha, double grad_scale) {
 
 // ---- the element -------------------------------------------------------------------------------
 // Ops: F (float lanes), I (int32 lanes), M (lane mask) and fma, fms, fnma, min, max, abs, select, bits,
-// from_bits, neg (sign flip, also of zeros), is_nan, lookup<Table>(carrier: index in the low 4 bits of its bit pattern), all, none.
+// from_bits, neg (sign flip, also of zeros), neg_abs (-|a|), is_nan, lookup<Table>(carrier: index in the low 4 bits of its bit pattern), all, none.
 // For the same bits everywhere, min/max must return their second operand when the first is not
 // strictly smaller/larger (x86 minps/maxps semantics); no NaN reaches them on the main path.
 template <class Ops, int K>
@@ -233,25 +234,25 @@ struct Element {
     const F z = Ops::select(pos, x, Ops::neg(x));
     const FF<F> w{Ops::select(pos, w_hi[1], w_hi[0]), Ops::select(pos, w_lo[1], w_lo[0])};
     const M in = Ops::abs(x) <= F(80.0f);  // false for NaN
-    math::LossGrad<F> v;
-    if (Ops::all(in)) {
-      v = main<kGrad>(z, w);
-    } else if (Ops::none(in)) {
-      v = tail<kGrad>(z, w, pos);
-    } else {  // vectors only: both, blended per lane
-      const auto a = main<kGrad>(z, w);
-      const auto b = tail<kGrad>(z, w, pos);
-      v = {Ops::select(in, a.loss, b.loss), Ops::select(in, a.grad, b.grad)};
-    }
+    math::LossGrad<F> v = Ops::all(in) ? main<kGrad>(z, w) : rare<kGrad>(z, w, pos, in);
     if constexpr (kGrad) v.grad = Ops::select(pos, v.grad, Ops::neg(v.grad));
     return v;
+  }
+
+  // Some lane has |z| > 80 or NaN: the tail, blended with the main path's lanes (vectors).
+  template <bool kGrad>
+  FOCAL_HD math::LossGrad<F> rare(F z, FF<F> w, M pos, M in) const {
+    if (Ops::none(in)) return tail<kGrad>(z, w, pos);
+    const auto a = main<kGrad>(z, w);
+    const auto b = tail<kGrad>(z, w, pos);
+    return {Ops::select(in, a.loss, b.loss), Ops::select(in, a.grad, b.grad)};
   }
 
   // |z| <= 80.
   template <bool kGrad>
   FOCAL_HD math::LossGrad<F> main(F z, FF<F> w) const {
     const F one(1.0f), zero(0.0f);
-    const Exp<Ops> ex = exp_core<Ops, false>(Ops::neg(Ops::abs(z)), zero);
+    const Exp<Ops> ex = exp_core<Ops, false>(Ops::neg_abs(z), zero);
     const F scale = pow2<Ops>(ex.k);  // k in [-116, 0]: e stays a normal float
     const FF<F> e{ex.m.hi * scale, ex.m.lo * scale};
     const FF<F> d = fast_two_sum<Ops>(one, e.hi);
@@ -357,6 +358,7 @@ struct ScalarOps {
   FOCAL_HD static F max(F a, F b) { return a > b ? a : b; }
   FOCAL_HD static F abs(F a) { return from_bits(bits(a) & 0x7fffffff); }
   FOCAL_HD static F neg(F a) { return from_bits(bits(a) ^ I(0x80000000u)); }
+  FOCAL_HD static F neg_abs(F a) { return from_bits(bits(a) | I(0x80000000u)); }
   FOCAL_HD static F select(M m, F a, F b) { return m ? a : b; }
   FOCAL_HD static M is_nan(F a) { return a != a; }
   FOCAL_HD static bool all(M m) { return m; }

@@ -33,8 +33,8 @@ inline constexpr float kTables[kTableCount][16] = {FOCAL_FF_TABLES};
 // exp(r) = 1 + r + r^2 P(r) on |r| <= ln2/32: P of degree 2, highest first;
 // max |error of exp(r)| = 2^-36.6 with these float coefficients.
 inline constexpr float kExpPoly[] = {0x1.55565c0000000p-5f, 0x1.5556e00000000p-3f, 0x1.0000000000000p-1f};
-// log1p(f) = f + f^2 Q(f) on |f| <= 1/30: Q of degree 4, highest first;
-// max error relative to f = 2^-36.0 with these float coefficients.
-inline constexpr float kLog1pPoly[] = {-0x1.55b07c0000000p-3f, 0x1.9a01c40000000p-3f, -0x1.fffffa0000000p-3f, 0x1.5555520000000p-2f, -0x1.0000000000000p-1f};
+// log1p(f) = f + f^2 Q(f) on |f| <= 1/30: Q of degree 3, highest first;
+// max error relative to f = 2^-29.9 with these float coefficients.
+inline constexpr float kLog1pPoly[] = {0x1.99ecec0000000p-3f, -0x1.00309a0000000p-2f, 0x1.5555540000000p-2f, -0x1.fffffe0000000p-2f};
 
 }  // namespace focal::ff::constants
