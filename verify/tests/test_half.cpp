@@ -128,7 +128,11 @@ void check_dtype(const KernelInfo& k, Dtype d, float gamma) {
   EXPECT_TRUE(ls.passes(k.bound, gamma)) << where << "\n  " << ls.describe("loss");
   EXPECT_TRUE(gs.passes(k.bound, gamma)) << where << "\n  " << gs.describe("grad");
   EXPECT_EQ(hs.failures, 0u) << where << ": half gradients over 1 half-ULP or special mismatch";
-  EXPECT_LT(hs.max_ulp, 1.0) << where;
+  // Rounding a float within B float-ULPs to half adds at most B float-ULPs to its 0.5 half-ULP
+  // (a float ULP is 2^-13 fp16 ULP, 2^-16 bf16 ULP): far inside the contract's 1, and a
+  // conversion that truncates (up to 1 half-ULP) fails here.
+  const double double_rounding = 0.5 + k.bound.ulp * std::ldexp(1.0, verify::half_format(d).mbits - 23);
+  EXPECT_LE(hs.max_ulp, double_rounding) << where << ": half gradient not rounded to nearest";
   std::printf("[ half ] %-12s %s gamma %g: loss max %.3f ULP, grad max %.3f ULP, grad_%s max "
               "%.4f half-ULP (x = %a), %zu of %zu not correctly rounded\n",
               std::string(k.name).c_str(), std::string(to_string(d)).c_str(), gamma, ls.max_ulp,
