@@ -97,8 +97,9 @@ std::uint16_t float_to_half(float v, Dtype dtype);
 //   loss[i]: the unreduced loss of element i;
 //   grad[i]: d(reduced loss)/d logits[i] (so it already carries 1/count or 1/normalizer).
 //   grad_half[i]: the same gradient in the logits' dtype (half inputs only; an error with fp32
-//     logits): the fp32 gradient rounded to nearest even (within 1 half-ULP of the exact
-//     gradient, a double rounding). grad and grad_half may both be requested.
+//     logits): the fp32 gradient rounded to nearest even. A double rounding, so not always
+//     correctly rounded: within 0.5 + B 2^-13 fp16 ULP (2^-16 bf16) of the exact gradient for a
+//     kernel bound of B float ULP (test_half). grad and grad_half may both be requested.
 // With half inputs the loss stays fp32 (as the sum and the fp32 gradient on request).
 struct Outputs {
   std::span<float> loss;
