@@ -31,6 +31,66 @@ float bits_float(std::uint32_t b) {
   return v;
 }
 
+// The element conversions. Branch-free (bit masks), so the chunk loops below vectorize (SSE2
+// baseline). They stay exact under flush-to-zero / denormals-are-zero: an fp16 subnormal is made
+// from an integer (a normal float), and a float subnormal goes to fp16 0 either way.
+inline float from_fp16(std::uint16_t h) {
+  const std::uint32_t sign = std::uint32_t{h & 0x8000u} << 16;
+  const std::uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+  const std::uint32_t normal = ((h & 0x7fffu) << 13) + (112u << 23);  // rebias 15 -> 127
+  const std::uint32_t sub = float_bits(static_cast<float>(m) * 0x1p-24f);  // exact, normal float
+  const std::uint32_t special = 0x7f800000u | (m << 13) | (m ? 0x00400000u : 0u);  // NaN: quiet
+  const std::uint32_t is_sub = 0u - (e == 0), is_special = 0u - (e == 0x1f);  // all-ones masks
+  return bits_float(sign | (sub & is_sub) | (special & is_special) |
+                    (normal & ~(is_sub | is_special)));
+}
+
+inline float from_bf16(std::uint16_t h) {
+  const std::uint32_t b = std::uint32_t{h} << 16;
+  return bits_float(b | ((b & 0x7fffffffu) > 0x7f800000u ? 0x00400000u : 0u));  // NaN: quiet
+}
+
+inline std::uint16_t to_fp16(float v) {
+  const std::uint32_t b = float_bits(v), a = b & 0x7fffffffu;
+  const std::uint32_t sign = (b >> 16) & 0x8000u;
+  // Normal fp16 (>= 2^-14): rebias and drop 13 bits, to nearest even (a carry may reach inf,
+  // which the overflow test below decides anyway).
+  const std::uint32_t r = a - (112u << 23);
+  const std::uint32_t normal = (r + 0xfffu + ((r >> 13) & 1u)) >> 13;
+  // Below 2^-14: adding 0.5 (whose ULP is 2^-24, the fp16 subnormal spacing) rounds |v| to
+  // nearest even in the hardware's default mode; the low bits are then the fp16 pattern (up to
+  // 0x400, the least normal).
+  const std::uint32_t sub = float_bits(bits_float(a) + 0.5f) - 0x3f000000u;
+  const std::uint32_t nan = 0x7e00u | ((a >> 13) & 0x3ffu);  // quiet, top payload bits
+  // Masks, not branches: >= 65520 (65504 + half its ULP) is inf, then normal, else subnormal.
+  const std::uint32_t is_nan = 0u - (a > 0x7f800000u), is_inf = 0u - (a >= 0x477ff000u);
+  const std::uint32_t is_normal = 0u - (a >= 0x38800000u);
+  const std::uint32_t finite = (normal & is_normal) | (sub & ~is_normal);
+  const std::uint32_t out = (nan & is_nan) | (0x7c00u & is_inf & ~is_nan) | (finite & ~is_inf);
+  return static_cast<std::uint16_t>(sign | out);
+}
+
+inline std::uint16_t to_bf16(float v) {
+  const std::uint32_t b = float_bits(v);
+  // Round to nearest even on the low 16 bits; a carry moves into the exponent (up to inf).
+  const std::uint32_t rounded = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
+  return static_cast<std::uint16_t>((b & 0x7fffffffu) > 0x7f800000u ? (b >> 16) | 0x40u : rounded);
+}
+
+void to_float(const std::uint16_t* in, float* out, std::size_t n, Dtype d) {
+  if (d == Dtype::bf16)
+    for (std::size_t i = 0; i < n; ++i) out[i] = from_bf16(in[i]);
+  else
+    for (std::size_t i = 0; i < n; ++i) out[i] = from_fp16(in[i]);
+}
+
+void to_half(const float* in, std::uint16_t* out, std::size_t n, Dtype d) {
+  if (d == Dtype::bf16)
+    for (std::size_t i = 0; i < n; ++i) out[i] = to_bf16(in[i]);
+  else
+    for (std::size_t i = 0; i < n; ++i) out[i] = to_fp16(in[i]);
+}
+
 [[noreturn]] void bad(const std::string& argument, const std::string& expected,
                       const std::string& got) {
   throw invalid_argument("focal: argument '" + argument + "': expected " + expected + ", got " +
@@ -109,44 +169,11 @@ std::string_view to_string(Dtype d) {
 }
 
 float half_to_float(std::uint16_t h, Dtype dtype) {
-  if (checked_dtype(dtype) == Dtype::bf16) {
-    std::uint32_t b = std::uint32_t{h} << 16;
-    if ((b & 0x7fffffffu) > 0x7f800000u) b |= 0x00400000u;  // NaN: quiet, payload kept
-    return bits_float(b);
-  }
-  const std::uint32_t sign = std::uint32_t{h & 0x8000u} << 16;
-  const std::uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
-  if (e == 0x1f) return bits_float(sign | 0x7f800000u | (m << 13) | (m ? 0x00400000u : 0u));
-  if (e == 0) {  // zero or subnormal: m * 2^-24, exact in float (normal there)
-    const float v = static_cast<float>(m) * 0x1p-24f;
-    return bits_float(sign | float_bits(v));
-  }
-  return bits_float(sign | ((e + 112u) << 23) | (m << 13));  // rebias 15 -> 127
+  return checked_dtype(dtype) == Dtype::bf16 ? from_bf16(h) : from_fp16(h);
 }
 
 std::uint16_t float_to_half(float v, Dtype dtype) {
-  const std::uint32_t b = float_bits(v);
-  if (checked_dtype(dtype) == Dtype::bf16) {
-    if ((b & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((b >> 16) | 0x40u);
-    // Round to nearest even on the low 16 bits; a carry moves into the exponent (up to inf).
-    return static_cast<std::uint16_t>((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
-  }
-  const std::uint16_t sign = static_cast<std::uint16_t>((b >> 16) & 0x8000u);
-  const std::uint32_t a = b & 0x7fffffffu;
-  if (a > 0x7f800000u) return sign | 0x7e00u | static_cast<std::uint16_t>((a >> 13) & 0x3ffu);
-  if (a >= 0x477ff000u) return sign | 0x7c00u;  // >= 65520 (halfway past 65504): inf
-  if (a >= 0x38800000u) {                       // normal fp16 (>= 2^-14): drop 13 bits, RNE
-    const std::uint32_t r = a - (112u << 23);
-    return sign | static_cast<std::uint16_t>((r + 0xfffu + ((r >> 13) & 1u)) >> 13);
-  }
-  if (a <= 0x33000000u) return sign;  // <= 2^-25 (a tie at 2^-25 goes to even: 0)
-  // Subnormal fp16: the value in units of 2^-24 is m * 2^(e - 126), rounded to nearest even.
-  const std::uint32_t e = a >> 23, m = (a & 0x7fffffu) | 0x800000u;
-  const std::uint32_t s = 126u - e;  // 14..24
-  std::uint32_t q = m >> s;
-  const std::uint32_t rem = m & ((1u << s) - 1u), halfway = 1u << (s - 1);
-  if (rem > halfway || (rem == halfway && (q & 1u))) ++q;  // q may reach 0x400: the least normal
-  return sign | static_cast<std::uint16_t>(q);
+  return checked_dtype(dtype) == Dtype::bf16 ? to_bf16(v) : to_fp16(v);
 }
 
 std::size_t element_count(const HalfInput& in) {
@@ -197,7 +224,7 @@ Result focal_loss(const KernelInfo& kernel, const HalfInput& input, const Option
   for (std::size_t off = 0; off < n; off += lay.per_chunk) {
     const std::size_t len = std::min(lay.per_chunk, n - off);
     const std::span<float> xs(x.data(), len);
-    for (std::size_t i = 0; i < len; ++i) xs[i] = half_to_float(lay.logits[off + i], lay.dtype);
+    to_float(lay.logits.data() + off, xs.data(), len, lay.dtype);
     Outputs out;
     if (!outputs.loss.empty()) out.loss = outputs.loss.subspan(off, len);
     if (!outputs.grad.empty()) out.grad = outputs.grad.subspan(off, len);
@@ -218,8 +245,7 @@ Result focal_loss(const KernelInfo& kernel, const HalfInput& input, const Option
     sum.add(r.sum);
     counted += r.count;
     if (!outputs.grad_half.empty())
-      for (std::size_t i = 0; i < len; ++i)
-        outputs.grad_half[off + i] = float_to_half(out.grad[i], lay.dtype);
+      to_half(out.grad.data(), outputs.grad_half.data() + off, len, lay.dtype);
   }
 
   Result res;
