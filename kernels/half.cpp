@@ -16,7 +16,8 @@ namespace focal {
 namespace {
 
 // Elements per chunk: two float buffers of this size (logits, gradient) stay in L2, and a chunk
-// is large enough that a multi-threaded kernel's fork/join cost is small beside it.
+// is large enough that a multi-threaded kernel's fork/join cost is small beside it. The labels
+// layout takes whole rows, so a row wider than this is a chunk of its own.
 constexpr std::size_t kChunk = std::size_t{1} << 17;
 
 std::uint32_t float_bits(float v) {

@@ -93,7 +93,7 @@ float half_to_float(std::uint16_t bits, Dtype dtype);
 std::uint16_t float_to_half(float v, Dtype dtype);
 
 // Optional per-element outputs: an empty span means "not requested"; otherwise the size must
-// equal the number of logits. Ignored elements get 0 in both.
+// equal the number of logits. Ignored elements get 0 in each.
 //   loss[i]: the unreduced loss of element i;
 //   grad[i]: d(reduced loss)/d logits[i] (so it already carries 1/count or 1/normalizer).
 //   grad_half[i]: the same gradient in the logits' dtype (half inputs only; an error with fp32
