@@ -87,10 +87,13 @@ TEST(CudaFastElement, MatchesMpfrAtItsDeclaredBoundWithTheHostLibm) {
     }
 }
 
-TEST(CudaElement, SameBitsAsTheScalarReference) {
+// Soft targets inside (0, 1) and non-integer gamma take math.hpp in double: the scalar
+// reference's operation sequence (the float-float path, gamma 0..4 with binary targets, is
+// checked bit for bit against the SIMD lanes in test_ff_element.cpp).
+TEST(CudaElement, DoublePathSameBitsAsTheScalarReference) {
   const auto& scalar = find_kernel("scalar");
   for (const auto& c : families())
-    for (float gamma : {0.0f, 2.0f, 4.0f, 1.5f}) {
+    for (float gamma : {0.5f, 1.5f, 5.0f}) {
       Options opt;
       opt.gamma = gamma;
       opt.reduction = Reduction::mean;
