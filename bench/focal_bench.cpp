@@ -29,6 +29,8 @@
 #include <vector>
 
 #include "focal/focal.hpp"
+#include "focal_support/machine.hpp"
+#include "focal_support/version.hpp"
 #include "names.hpp"
 #if FOCAL_HAVE_CUDA
 #include "cuda_bench.hpp"
@@ -290,17 +292,6 @@ void print_help() {
 
 // --- context -----------------------------------------------------------------------------------
 
-std::string cpu_model() {
-  std::ifstream f("/proc/cpuinfo");
-  for (std::string line; std::getline(f, line);)
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      return colon == std::string::npos ? line
-                                        : line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  return "unknown";
-}
-
 // Appends `item` to a separated list (std::string::append: no temporaries, no -Wrestrict).
 void append(std::string& list, const char* sep, const std::string& item) {
   if (!list.empty()) list.append(sep);
@@ -308,6 +299,10 @@ void append(std::string& list, const char* sep, const std::string& item) {
 }
 
 void add_context(const std::vector<const focal::KernelInfo*>& chosen) {
+  // The machine id (results/<id>/) from the one implementation the tools share.
+  const auto& machine = focal::support::machine();
+  benchmark::AddCustomContext("focal_machine_id", machine.id);
+  benchmark::AddCustomContext("focal_version", focal::support::version_line("focal-bench"));
   benchmark::AddCustomContext("focal_git_revision", FOCAL_GIT_REV);
   benchmark::AddCustomContext("focal_build_type", FOCAL_BUILD_TYPE);
   benchmark::AddCustomContext("focal_compiler", "g++ " __VERSION__);
@@ -315,7 +310,8 @@ void add_context(const std::vector<const focal::KernelInfo*>& chosen) {
       "focal_flags", FOCAL_CXX_FLAGS
       " | kernels: -fno-fast-math -ffp-contract=off; simd_avx2.cpp: -mavx2 -mfma;"
       " simd_avx512.cpp: -mavx2 -mfma -mavx512f -mavx512cd -mavx512dq -mavx512bw -mavx512vl");
-  benchmark::AddCustomContext("focal_cpu", cpu_model());
+  benchmark::AddCustomContext("focal_cpu", machine.cpu);
+  if (!machine.gpu.empty()) benchmark::AddCustomContext("focal_gpu", machine.gpu);
   benchmark::AddCustomContext("focal_cores", std::to_string(num_procs()));
   benchmark::AddCustomContext("focal_seed", std::to_string(g_seed));
   // The OpenMP environment changes what threads:k rows measure (bench/NOTES.md).
