@@ -14,6 +14,7 @@ focal_peer_venv() {
   local limit=${FOCAL_PEER_VENV_TIMEOUT:-900} log=$1/peer-venv.log
   echo "focal: installing the heavy peers (PyTorch 2, JAX, optax) into $venv, log $log (at most ${limit}s)" >&2
   rm -rf "$venv"
+  mkdir -p "$1"
   {
     /usr/bin/python3 -m venv "$venv" &&
       timeout "$limit" "$py" -m pip install -q --no-deps torch torchvision &&

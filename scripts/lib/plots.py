@@ -14,10 +14,10 @@ from names import PEER_KERNELS  # noqa: E402
 from results import fmt_n  # noqa: E402
 
 OP_TITLES = {"focal_sum": "forward sum", "focal_grad": "fused loss + gradient"}
-# The two ceilings, drawn in every panel in distinct styles: a plain read of the dense input's
-# bytes (what bounds the sum) and a copy (read + write, what bounds the fused gradient).
-CEILINGS = (("probe_read", ":", "black"), ("probe_copy", "-.", "dimgray"),
-            ("probe_cuda_read", ":", "darkgreen"), ("probe_cuda_copy", "-.", "olive"))
+# The ceiling of each op, in distinct styles: a plain read of the input's bytes bounds the sum
+# (dotted), a copy (read + write) bounds the fused gradient (dash-dot); CUDA probes in green.
+CEILINGS = {"focal_sum": (("probe_read", ":", "black"), ("probe_cuda_read", ":", "darkgreen")),
+            "focal_grad": (("probe_copy", "-.", "dimgray"), ("probe_cuda_copy", "-.", "olive"))}
 PEER_STYLE = {"torch_eager": ("black", "x"), "torch_compile": ("tab:red", "+"),
               "jax_jit": ("tab:purple", "1")}
 _MARKERS = ["o", "s", "^", "v", "D", "P", "*", "h", "<", ">"]
@@ -45,11 +45,11 @@ def _bytes_per_logit(measurements):
     return statistics.median(ratios) if ratios else None
 
 
-def _ceilings(bench, kernels_in_panel):
+def _ceilings(bench, op, kernels_in_panel):
     """[(sizes, items/s, label, linestyle, colour)]: each probe's GB/s divided by the bytes per
     logit the panel's kernels move (CPU probes for CPU kernels, CUDA probes for CUDA kernels)."""
     out = []
-    for probe, ls, color in CEILINGS:
+    for probe, ls, color in CEILINGS[op]:
         pts = sorted((m.n, m) for m in bench if m.op == probe)
         if not pts:
             continue
@@ -121,7 +121,7 @@ def throughput_plot(run, path, layout="dense"):
             (h,) = ax.plot([n for n, _ in pts], [v for _, v in pts], "-" if (t or 1) == 1 else "--",
                            marker=marker, ms=7, lw=1.6, color=color, label=label)
             handles.setdefault(label, h)
-        for xs, ys, label, ls, color in _ceilings(run.bench, in_panel):
+        for xs, ys, label, ls, color in _ceilings(run.bench, op, in_panel):
             (h,) = ax.plot(xs, [y / 1e9 for y in ys], ls, color=color, lw=2, label=label)
             handles.setdefault(label, h)
             sizes += xs
@@ -135,8 +135,8 @@ def throughput_plot(run, path, layout="dense"):
     rows = -(-len(handles) // ncol)
     fig.legend(list(handles.values()), list(handles.keys()), fontsize=7.5, loc="lower center",
                ncol=ncol, frameon=False)
-    fig.suptitle(f"Throughput vs size, {layout} layout (median; dotted / dash-dot: read / copy "
-                 f"bandwidth ceilings): {run.label}", fontsize=10)
+    fig.suptitle(f"Throughput vs size, {layout} layout (median; dotted: read ceiling, dash-dot: "
+                 f"copy ceiling): {run.label}", fontsize=10)
     fig.tight_layout(rect=(0, min(0.6, 0.04 * rows + 0.02), 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
