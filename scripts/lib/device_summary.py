@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,7 +30,7 @@ def _read(out, name):
 def lines(out, statuses):
     yield "device-check: " + "  ".join(statuses)
     tests = _read(out, "tests.log")
-    m = re.search(r"tests passed, (\d+) tests failed out of (\d+)", tests)
+    m = re.search(r"\d+% tests passed, \d+ tests? failed out of \d+", tests)
     if m:
         yield f"ctest: {m.group(0)}"
     m = re.search(r"ERROR SUMMARY: \d+ errors?", tests)
@@ -85,4 +86,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # quiet when piped into head
     sys.exit(main(sys.argv[1:]))

@@ -253,6 +253,25 @@ class Peers(unittest.TestCase):
                 no_traceback(self, p)
 
 
+class DeviceSummary(unittest.TestCase):
+    def test_table_of_a_gpu_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            shutil.copy(os.path.join(GPU_RUN, "bench.json"), d)
+            with open(os.path.join(d, "tests.log"), "w") as f:
+                f.write("100% tests passed, 0 tests failed out of 12\n")
+            p = lib("device_summary.py", d, "build=ok", "tests=ok")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("GPU: NVIDIA H200", p.stdout)
+            self.assertIn("ctest: 100% tests passed", p.stdout)
+            row = next(l for l in p.stdout.splitlines() if l.startswith("focal_sum/cuda_warp/dense/n:134217728"))
+            self.assertIn("400.00", row)
+            with open(os.path.join(d, "bench.json"), "w") as f:
+                f.write('{"benchmarks": [{"name": 1}]}')
+            p = lib("device_summary.py", d)
+            self.assertEqual(p.returncode, 1)
+            no_traceback(self, p)
+
+
 class RunInfo(unittest.TestCase):
     def test_place_keeps_the_previous_run_on_failure(self):
         with tempfile.TemporaryDirectory() as d:

@@ -86,6 +86,25 @@ class Fixtures(unittest.TestCase):
             self.assertTrue(all(m.is_peer and m.threads in (1, 2) for m in ms), f)
 
 
+class GoogleBenchmarkCompare(unittest.TestCase):
+    """Google Benchmark's own tools/compare.py (Debian: libbenchmark-tools) reads a peer beside
+    focal-bench, with the U test over the raw repetitions."""
+    COMPARE = "/usr/share/benchmark/compare.py"
+
+    def test_peer_against_kernel(self):
+        if not os.path.isfile(self.COMPARE):
+            self.skipTest(f"{self.COMPARE} not installed (apt-get install libbenchmark-tools)")
+        p = subprocess.run(["/usr/bin/python3", self.COMPARE, "--no-color", "-a", "benchmarksfiltered",
+                            os.path.join(CPU_RUN, "peer_torch_cpu.json"), "focal_sum/torch_eager/dense/n:16384/threads:1/",
+                            os.path.join(CPU_RUN, "bench.json"), "focal_sum/avx2/dense/n:16384/"],
+                           capture_output=True, text=True, timeout=120)
+        if "No module named" in p.stderr:
+            self.skipTest(f"compare.py's dependencies are missing: {p.stderr.strip().splitlines()[-1]}")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("U Test, Repetitions: 2 vs 2", p.stdout)
+        self.assertIn("real_time_median", p.stdout)
+
+
 class Reading(unittest.TestCase):
     def test_median_aggregate_wins(self):
         d = raw(os.path.join(CPU_RUN, "bench.json"))
