@@ -14,8 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from choose import DEFAULT_MAX_ULP, LAYOUTS, OPS, choose, format_choice  # noqa: E402
 from jsonio import json_text  # noqa: E402
 from names import MAX_N  # noqa: E402
-from results import (ResultsError, is_run_dir, load_run, newest_run, repo_root,  # noqa: E402
-                     runs_of_machine)
+from results import ResultsError, is_run_dir, load_run, newest_run, repo_root  # noqa: E402
 
 
 def machine_id():

@@ -179,5 +179,5 @@ def run_points(prog, args, impls, make_inputs, set_threads, sync=lambda: None, d
                     t = f" threads:{threads}" if threads else ""
                     print(f"{prog}: {device} {peer:<13} {op:<10} n=2^{k:<2}{t} "
                           f"{n / med / 1e9:.4f} G logits/s ({med * 1e3:.3f} ms)", file=sys.stderr)
-            del inputs
+            inputs = None   # free this size before the next
     return benchmarks

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import unittest
 
-from common import CPU, CPU_RUN, FIXTURES, GPU_RUN, LIB, OLD_RUN, ROOT, lib, script, tool
+from common import CPU, CPU_RUN, FIXTURES, GPU_RUN, OLD_RUN, ROOT, lib, script, tool
 
 HAVE_MPL = importlib.util.find_spec("matplotlib") is not None
 

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import unittest
 
-from common import CPU, CPU_RUN, GPU_RUN, LIB, ROOT, focal_bench  # noqa: F401
+from common import CPU_RUN, GPU_RUN, LIB, ROOT, focal_bench
 
 sys.path.insert(0, LIB)
 import choose  # noqa: E402
