@@ -179,20 +179,20 @@ void run_kernel(benchmark::State& state, const focal::KernelInfo* k, bool grad, 
   if (grad) out.grad = std::span<float>(const_cast<float*>(d.grad.data()), items);
   focal::Options opt;
   opt.reduction = focal::Reduction::mean;
-  for (auto _ : state) {
+  const double per_sec = timed_loop(state, [&] {
     const auto r = focal::focal_loss(*k, in, opt, out);
     benchmark::DoNotOptimize(r.sum);
     benchmark::ClobberMemory();
-  }
+  });
   const double it = double(state.iterations());
   const double bytes = fb::moved_bytes(layout, items, grad);
   state.SetItemsProcessed(std::int64_t(it) * std::int64_t(items));
   state.SetBytesProcessed(std::int64_t(it * bytes));
-  // Fraction of the probes' bandwidth, as a rate counter: (bytes/s) / (probe bytes/s).
+  // Fraction of the probes' bandwidth at this n: (bytes/s) / (probe bytes/s), a plain number.
   for (auto [probe, name] : {std::pair{&g_probe_read_bps, fb::kCounterFracRead},
                              std::pair{&g_probe_copy_bps, fb::kCounterFracCopy}})
     if (auto p = probe->find(n); p != probe->end() && p->second > 0)
-      state.counters[name] = benchmark::Counter(bytes * it / p->second, benchmark::Counter::kIsRate);
+      state.counters[name] = per_sec * bytes / p->second;
   if (threads > 0) set_threads(num_procs());
 }
 
