@@ -49,6 +49,7 @@ constexpr const char* kFocalHelp =
     "                            that is unavailable here is an error\n"
     "  [--focal_layouts=LIST]    dense, soft, labels_c80 (default dense,labels_c80)\n"
     "  [--focal_scalar_max=K]    largest log2 size for 'scalar' (default 20: it is slow)\n"
+    "  [--version]               print the version and exit\n"
     "Names: focal_sum|focal_grad/<kernel>/<layout>/n:<n>[/threads:<k>], probe_read|probe_copy/n:<n>\n"
     "Exit status: 0 ok; 1 nothing matched or --benchmark_out not writable; 2 bad argument.\n";
 
@@ -259,6 +260,9 @@ Config take_flags(int& argc, char** argv) {
       if (c.layouts.empty()) usage_error("--focal_layouts: empty list");
     } else if (const char* v = value("--focal_scalar_max=")) {
       c.scalar_max = parse_log2(v, "--focal_scalar_max");
+    } else if (a == "--version") {
+      std::printf("%s\n", focal::support::version_line("focal-bench").c_str());
+      std::exit(0);
     } else if (a.rfind("--focal_", 0) == 0) {
       usage_error("unknown flag '" + a + "'");
     } else {

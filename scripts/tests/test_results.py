@@ -61,6 +61,44 @@ class NamesMatchTheBench(unittest.TestCase):
         self.assertEqual(seen_layouts, set(names.LAYOUTS))
 
 
+class FocalBenchCommandLine(unittest.TestCase):
+    """focal-bench's own flags and exit status (bench/focal_bench.cpp)."""
+
+    def bench(self, *args):
+        bench = focal_bench()
+        if bench is None:
+            self.skipTest("focal-bench is not built (set FOCAL_BUILD_DIR)")
+        return subprocess.run([bench, *args], capture_output=True, text=True, timeout=120)
+
+    def test_help_lists_our_flags(self):
+        p = self.bench("--help")
+        self.assertEqual(p.returncode, 0)
+        for flag in ("--focal_sizes", "--focal_kernels", "--focal_layouts", "--focal_scalar_max",
+                     "--benchmark_filter", "Exit status"):
+            self.assertIn(flag, p.stdout)
+
+    def test_nothing_to_run_is_an_error(self):
+        quick = ["--focal_sizes=10", "--benchmark_min_time=0.001"]
+        for args, code, want in ((["--benchmark_filter=no-such-benchmark"], 1, "no benchmark matched"),
+                                 (["--focal_kernels=no_such_kernel"], 2, "--focal_kernels"),
+                                 (["--focal_layouts=sparse"], 2, "unknown layout 'sparse'"),
+                                 (["--focal_sizes=40"], 2, "in [10, 28]"),
+                                 (["--focal_bogus=1"], 2, "unknown flag"),
+                                 (["--benchmark_out=/nonexistent-dir/x.json"], 1, "cannot write"),
+                                 (["--benchmark_out=/tmp"], 1, "cannot write")):
+            p = self.bench(*quick, "--focal_kernels=scalar", *args)
+            self.assertEqual(p.returncode, code, (args, p.stderr[-300:]))
+            self.assertIn(want, p.stderr, args)
+        # a kernel that cannot run here (e.g. cuda_warp without a GPU) is an error, not a probe-only run
+        unavailable = [line.split()[0] for line in subprocess.run(
+            [os.path.join(os.path.dirname(focal_bench()), "focal-eval"), "--list"], capture_output=True,
+            text=True, timeout=60).stdout.splitlines() if " unavailable " in f" {line} "]
+        for k in unavailable[:1]:
+            p = self.bench(*quick, f"--focal_kernels={k}")
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn(f"kernel '{k}' is unavailable here", p.stderr)
+
+
 class Fixtures(unittest.TestCase):
     """The fixtures are a real run: Google Benchmark's shape and our conventions."""
 
