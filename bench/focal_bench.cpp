@@ -278,10 +278,14 @@ Config take_flags(int& argc, char** argv) {
 
 // Google Benchmark reports an unopenable --benchmark_out but exits 0 and, past the open, never
 // checks the writes; so try the path first, and check the result after the run.
-void check_out_path(const std::string& path) {
-  if (path.empty()) return;
+// Returns whether the file existed before (so a run that writes nothing can remove it again).
+bool check_out_path(const std::string& path) {
+  if (path.empty()) return true;
+  struct stat st{};
+  const bool existed = stat(path.c_str(), &st) == 0;
   std::ofstream f(path, std::ios::app);
   if (!f) fail("--benchmark_out=" + path + ": cannot write: " + std::strerror(errno));
+  return existed;
 }
 void check_out_written(const std::string& path) {
   struct stat st{};
@@ -402,7 +406,7 @@ int main(int argc, char** argv) {
 
   benchmark::Initialize(&argc, argv, print_help);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  check_out_path(cfg.out_path);
+  const bool out_existed = check_out_path(cfg.out_path);
   add_context(chosen);
   register_all(cfg, chosen);
 #if FOCAL_HAVE_CUDA
@@ -415,7 +419,10 @@ int main(int argc, char** argv) {
 #endif
   const std::size_t ran = benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  if (ran == 0) fail("no benchmark matched (check --benchmark_filter and --focal_kernels)");
+  if (ran == 0) {
+    if (!out_existed) std::remove(cfg.out_path.c_str());
+    fail("no benchmark matched (check --benchmark_filter and --focal_kernels)");
+  }
   check_out_written(cfg.out_path);
   return 0;
 }
