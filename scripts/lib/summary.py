@@ -78,8 +78,8 @@ def headline(run):
         g = _lookup(bench, "focal_grad", k, "dense", n)
         lab = next((m for m in bench if m.op == "focal_sum" and m.kernel == k and
                     m.layout.startswith("labels") and m.n == n), None)
-        bw = (f"{100 * s.gbps / read.gbps:.0f}%" if s and s.gbps and read and read.gbps
-              and "cuda" not in k else "—")
+        probe = _probe(bench, "probe_cuda_read", n) if "cuda" in k else read   # same device's ceiling
+        bw = f"{100 * s.gbps / probe.gbps:.0f}%" if s and s.gbps and probe and probe.gbps else "—"
         ulp = _ulp_cell(verify.get(k))
         device = "cuda" if "cuda" in k else "cpu"
         vs = []

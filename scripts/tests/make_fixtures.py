@@ -80,17 +80,19 @@ def verify_for(kernels):
 def cuda_rows(template, sizes):
     rows = []
     for n in sizes:
-        for probe, gbs in (("probe_cuda_read", 4000.0), ("probe_cuda_copy", 3500.0)):
-            rows.append((f"{probe}/n:{n}", n, gbs * 1e9 / 5))
-        for op, f in (("focal_sum", 1.0), ("focal_grad", 0.6)):
+        # bytes per logit as bench/names.hpp counts them: probes 5 (read) and 10 (copy: read +
+        # write of the dense input's 5 B); dense sum 5, dense grad 9
+        for probe, gbs, bpl in (("probe_cuda_read", 4000.0, 5), ("probe_cuda_copy", 3500.0, 10)):
+            rows.append((f"{probe}/n:{n}", n, gbs * 1e9 / bpl, bpl))
+        for op, f, bpl in (("focal_sum", 1.0, 5), ("focal_grad", 0.6, 9)):
             for kernel, v in (("cuda_warp", 400e9), ("cuda_cub", 380e9)):
-                rows.append((bench_name(op, kernel, "dense", n), n, min(n / 2 ** 20, 1) * v * f))
+                rows.append((bench_name(op, kernel, "dense", n), n, min(n / 2 ** 20, 1) * v * f, bpl))
     out = []
-    for name, n, ips in rows:
+    for name, n, ips, bpl in rows:
         e = copy.deepcopy(template)
         e.update(name=name + "/manual_time", run_name=name + "/manual_time", run_type="iteration",
                  repetitions=1, repetition_index=0, time_unit="us", items_per_second=ips,
-                 real_time=n / ips * 1e6, cpu_time=n / ips * 1e6, bytes_per_second=ips * 5)
+                 real_time=n / ips * 1e6, cpu_time=n / ips * 1e6, bytes_per_second=ips * bpl)
         e.pop("aggregate_name", None)
         e.pop("aggregate_unit", None)
         e.pop("frac_read", None)
