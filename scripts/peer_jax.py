@@ -23,6 +23,9 @@ PROG = "peer_jax"
 
 def main(argv=None):
     args = pc.parse_args(pc.parser(PROG, __doc__.split("\n\n")[0]), argv)
+    rc = pc.per_thread_count(PROG, args, argv)
+    if rc is not None:
+        return rc
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     try:
         import jax
@@ -52,7 +55,7 @@ def main(argv=None):
         return g.block_until_ready()
 
     impls = {"jax_jit": {OP_SUM: op_sum, OP_GRAD: op_grad}}
-    # XLA sizes its CPU thread pool at start; pinning limits it to the CPUs it may use.
+    # One thread count per process (peer_common): XLA sizes its CPU thread pool at start.
     benchmarks = pc.run_points(PROG, args, impls, inputs, lambda t: None)
     extra = {"peer_jax": jax.__version__, "peer_optax": optax.__version__, "peer_device": "cpu",
              "peer_gamma": args.gamma, "peer_alpha": args.alpha, "peer_seed": seed}

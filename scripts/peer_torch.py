@@ -31,6 +31,9 @@ def main(argv=None):
     ap = pc.parser(PROG, __doc__.split("\n\n")[0], devices=("cpu", "cuda"))
     ap.add_argument("--compile", action="store_true", help="also time torch.compile of the op")
     args = pc.parse_args(ap, argv)
+    rc = pc.per_thread_count(PROG, args, argv)
+    if rc is not None:
+        return rc
     try:
         import torch
         import torchvision

@@ -6,9 +6,10 @@ tools/compare.py read a peer exactly as they read focal-bench:
   focal_grad/<peer>/dense/n:<n>/threads:<t>/real_time   the loss and d loss / d x (backward)
 
 with every repetition (run_type "iteration") and the mean / median / stddev aggregates, as
-focal-bench writes them with --benchmark_repetitions. Each thread count runs with the process
-pinned to that many CPUs (and the framework told the same count), so a peer is always compared
-at the thread count of the kernel it is compared with."""
+focal-bench writes them with --benchmark_repetitions. Each thread count runs in a process of its
+own, pinned to that many CPUs and with the framework told the same count before it starts (a
+runtime sizes its thread pool at start), so a peer is always compared at the thread count of the
+kernel it is compared with."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ import datetime
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
-from jsonio import ResultsError, check_writable, write_json
+from jsonio import ResultsError, check_writable, read_json, write_json
 from names import OP_GRAD, OP_SUM, bench_name
 
 EXIT_DOC = "Exit status: 0 written (or a skip recorded), 1 the output cannot be written, 2 bad argument."
@@ -87,7 +90,54 @@ def parse_args(ap, argv=None):
     except ResultsError as e:
         print(f"{ap.prog}: {e}", file=sys.stderr)
         sys.exit(1)
+    if args.device == "cpu" and len(args.threads) == 1:
+        # Before the framework is imported: its thread pool is sized at start.
+        t = args.threads[0]
+        pin(t)
+        os.environ["OMP_NUM_THREADS"] = str(t)
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                                   f" --xla_cpu_multi_thread_eigen={str(t > 1).lower()}"
+                                   f" intra_op_parallelism_threads={t}").strip()
     return args
+
+
+def per_thread_count(prog, args, argv=None):
+    """With several CPU thread counts: runs this script once per count and merges the outputs
+    into --json. Returns the exit status, or None when there is one count (time it here)."""
+    if args.device != "cpu" or len(args.threads) == 1:
+        return None
+    argv = list(sys.argv[1:] if argv is None else argv)
+    benchmarks, ctx = [], None
+    with tempfile.TemporaryDirectory() as d:
+        for t in args.threads:
+            out = os.path.join(d, f"{t}.json")
+            child = [a for a in _without(argv, ("--threads", "--json"))] + ["--threads", str(t), "--json", out]
+            rc = subprocess.run([sys.executable, sys.argv[0], *child]).returncode
+            if rc != 0:
+                print(f"{prog}: the run with {t} threads failed (exit {rc})", file=sys.stderr)
+                return rc
+            try:
+                data = read_json(out)
+            except ResultsError as e:
+                print(f"{prog}: {e}", file=sys.stderr)
+                return 1
+            if ctx is None or data["context"].get("peer_skipped"):
+                ctx = data["context"]
+            benchmarks += data["benchmarks"]
+    return write(args.json, prog, ctx, [] if ctx.get("peer_skipped") else benchmarks)
+
+
+def _without(argv, flags):
+    """argv less the given flags and their values (both --flag VALUE and --flag=VALUE)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in flags:
+            skip = True
+        elif not any(a.startswith(f + "=") for f in flags):
+            out.append(a)
+    return out
 
 
 def pin(threads):
@@ -164,8 +214,7 @@ def run_points(prog, args, impls, make_inputs, set_threads, sync=lambda: None, d
     benchmarks = []
     for threads in (args.threads if device == "cpu" else [None]):
         if threads is not None:
-            pin(threads)
-            set_threads(threads)
+            set_threads(threads)   # pinned by parse_args, one count per process
         for k in args.sizes:
             n = 2 ** k
             inputs = make_inputs(n)

@@ -272,6 +272,28 @@ class DeviceSummary(unittest.TestCase):
             no_traceback(self, p)
 
 
+class PeerOutput(unittest.TestCase):
+    def test_each_thread_count_in_its_own_process(self):
+        """Google Benchmark JSON, strict (no NaN/Infinity), one entry set per thread count; or,
+        without torch, a recorded skip."""
+        with tempfile.TemporaryDirectory() as d:
+            j = os.path.join(d, "p.json")
+            p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "peer_torch.py"), "--sizes", "10",
+                                "--threads", "1,2", "--repeat", "2", "--min-seconds", "0.001", "--json", j],
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(j) as f:
+                doc = json.loads(f.read(), parse_constant=lambda c: self.fail(f"{c} in the output"))
+            if doc["context"].get("peer_skipped"):
+                self.assertEqual(doc["benchmarks"], [])
+                return
+            names = {b["run_name"] for b in doc["benchmarks"]}
+            self.assertEqual(names, {f"{op}/torch_eager/dense/n:1024/threads:{t}/real_time"
+                                     for op in ("focal_sum", "focal_grad") for t in (1, 2)})
+            reps = [b for b in doc["benchmarks"] if b["run_type"] == "iteration"]
+            self.assertEqual(len(reps), 8)
+
+
 class RunInfo(unittest.TestCase):
     def test_place_keeps_the_previous_run_on_failure(self):
         with tempfile.TemporaryDirectory() as d:
