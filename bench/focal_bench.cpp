@@ -48,7 +48,8 @@ constexpr const char* kFocalHelp =
     "  [--focal_kernels=LIST]    kernels to run (default: every available one); a named kernel\n"
     "                            that is unavailable here is an error\n"
     "  [--focal_layouts=LIST]    dense, soft, labels_c80 (default dense,labels_c80)\n"
-    "  [--focal_scalar_max=K]    largest log2 size for 'scalar' (default 20: it is slow)\n"
+    "  [--focal_scalar_max=K]    largest log2 size for the scalar-backend kernels (default 20:\n"
+    "                            they are slow)\n"
     "  [--version]               print the version and exit\n"
     "Names: focal_sum|focal_grad/<kernel>/<layout>/n:<n>[/threads:<k>], probe_read|probe_copy/n:<n>\n"
     "Exit status: 0 ok; 1 nothing matched or --benchmark_out not writable; 2 bad argument.\n";
@@ -358,7 +359,7 @@ void register_all(const Config& cfg, const std::vector<const focal::KernelInfo*>
     benchmark::RegisterBenchmark(fb::kProbeCopy, probe_copy)->ArgName(fb::kArgN)->Arg(n)->UseRealTime();
     for (const auto* k : chosen) {
       const std::string name(k->name);
-      if (name == "scalar" && lg > cfg.scalar_max) continue;
+      if (k->backend == "scalar" && lg > cfg.scalar_max) continue;  // one float at a time: slow
       const bool omp = k->backend == "openmp";
       for (bool grad : {false, true})
         for (Layout layout : cfg.layouts) {
