@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "focal_support/version.hpp"
 #include "focal/focal.hpp"
 
 namespace {
@@ -22,6 +23,7 @@ namespace {
 int usage(std::FILE* f, int code) {
   std::fprintf(f,
                "usage: focal-eval --list\n"
+               "       focal-eval --version\n"
                "       focal-eval [--kernel NAME] [--alpha A] [--gamma G] [--sum]\n"
                "                  [--dtype fp32|fp16|bf16] < input\n"
                "input: one 'x t' per line (decimal or hex floats); t in [0, 1]\n"
@@ -60,6 +62,10 @@ bool parse_float(const char* s, float* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::printf("%s\n", focal::support::version_line("focal-eval").c_str());
+    return 0;
+  }
   std::string kernel_name;
   focal::Options opt;
   bool want_sum = false;

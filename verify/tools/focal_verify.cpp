@@ -44,6 +44,8 @@
 #include "reference/fast_reference.hpp"
 #include "reference/mpfr_reference.hpp"
 #include "ulp.hpp"
+#include "focal_support/machine.hpp"
+#include "focal_support/version.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -116,6 +118,8 @@ const char* kUsage =
     "  --verbose     one table row per family, gamma and alpha (default: per family)\n"
     "  --bound-scale S  judge against S x each declared bound, S in (0, 1] (self-test: the\n"
     "                checks must fail when the bounds are tighter than the kernels)\n"
+    "  --machine-id  print this machine's id (the results/<id>/ folder name) and exit\n"
+    "  --version     print the version and exit\n"
     "exit status: 0 all kernels within their bounds, 1 a kernel failed, 2 bad usage\n";
 
 std::vector<std::string> split(const std::string& s) {
@@ -180,6 +184,12 @@ Config parse(int argc, char** argv) {
       c.verbose = true;
     } else if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (a == "--version") {
+      std::printf("%s\n", focal::support::version_line("focal-verify").c_str());
+      std::exit(0);
+    } else if (a == "--machine-id") {
+      std::printf("%s\n", focal::support::machine().id.c_str());
       std::exit(0);
     } else {
       throw UsageError("unknown argument '" + a + "'");
@@ -290,54 +300,8 @@ void write_stats(Json& j, const Stats& s) {
 // ------------------------------------------------------------------------------------------
 // Machine description
 // ------------------------------------------------------------------------------------------
-struct Machine {
-  std::string id, cpu;
-  unsigned cores = 0;
-};
-
-std::string run_command(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (std::fgets(buf, sizeof buf, p)) out += buf;
-    pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
-Machine machine() {
-  Machine m;
-  m.cores = std::thread::hardware_concurrency();
-  std::ifstream info("/proc/cpuinfo");
-  for (std::string line; std::getline(info, line);) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      m.cpu = line.substr(colon + 1);
-      m.cpu.erase(0, m.cpu.find_first_not_of(' '));
-      break;
-    }
-  }
-  // The same id as scripts/lib/machine-id (results/<id>/): run it when the source tree is here.
-  const std::string script = std::string(FOCAL_SOURCE_DIR) + "/scripts/lib/machine-id";
-  if (std::FILE* f = std::fopen(script.c_str(), "r")) {
-    std::fclose(f);
-    // (nproc honours OMP_NUM_THREADS: unset it so the id names the machine, not this run.)
-    m.id = run_command("env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT bash '" + script + "' 2>/dev/null");
-  }
-  if (m.id.empty()) {  // same slug rule, CPU only
-    std::string raw = m.cpu + "-" + std::to_string(m.cores) + "c", slug;
-    for (char ch : raw) {
-      const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      const bool keep = std::isalnum(static_cast<unsigned char>(l)) || l == '.';
-      if (keep) slug += l;
-      else if (!slug.empty() && slug.back() != '-') slug += '-';
-    }
-    while (!slug.empty() && slug.back() == '-') slug.pop_back();
-    m.id = slug;
-  }
-  return m;
-}
+using focal::support::Machine;
+const Machine& machine() { return focal::support::machine(); }
 
 void write_header(Json& j, Mode mode, const Config& c, const Machine& m, std::uint64_t seed) {
   j.key("tool").str("focal-verify").key("mode").str(to_string(mode)).key("git_rev").str(FOCAL_GIT_REV);
