@@ -150,8 +150,9 @@ Exhaustive run_exhaustive(const Config& cfg) {
   Exhaustive ex;
   ex.date = today_utc();
   for (const KernelInfo* k : selected(cfg)) (k->is_available() ? ex.ks : ex.skipped).push_back(k);
-  ex.threads = cfg.threads ? cfg.threads : focal::support::machine().cores;
   const std::vector<Chunk> chunks = chunks_of(cfg.ranges);
+  ex.threads = cfg.threads ? cfg.threads : focal::support::machine().cores;
+  ex.threads = unsigned(std::min<std::size_t>(ex.threads, chunks.size()));  // no idle workers
   for (const auto& r : cfg.ranges) ex.patterns += r.size();
 
   const auto& mach = focal::support::machine();
