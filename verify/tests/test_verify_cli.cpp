@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstring>
+#include <vector>
 #include <filesystem>
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +17,8 @@
 
 #include "focal/focal.hpp"
 #include "focal/version.hpp"
+#include "check.hpp"
+#include "reference/fast_reference.hpp"
 #include "focal_support/json.hpp"
 #include "focal_support/machine.hpp"
 
@@ -237,6 +241,47 @@ TEST(VerifyCli, ExhaustiveListsTheInputsOverATighterBound) {
   EXPECT_EQ(first["bits"].get<std::string>().rfind("0x3f80", 0), 0u) << first.dump();
   EXPECT_GT(first["ulp"].get<double>(), 0.2);
   EXPECT_EQ(j["pass"], false);
+}
+
+// The exhaustive mode's own tally (a short path for the common case) measures exactly as the
+// one definition, verify::Stats::add, does: same counts, max ULP, mean, max rel, worst error.
+TEST(VerifyCli, ExhaustiveMeasuresAsStatsAdd) {
+  const std::string json = testing::TempDir() + "focal_verify_ex_stats.json";
+  const struct {
+    std::uint32_t lo, hi;
+  } ranges[] = {{0x00000000, 0x00000400}, {0x3f800000, 0x3f802000}, {0x7f7fff00, 0x7f800100},
+                {0xc2b0b000, 0xc2b0c000}};  // sorted, each within one chunk of the tool
+  std::string arg;
+  for (const auto& r : ranges) arg += (arg.empty() ? "" : ",") + std::to_string(r.lo) + ":" + std::to_string(r.hi);
+  ASSERT_EQ(run("--exhaustive --kernels scalar --gammas 2 --threads 1 --range " + arg + " --json " + json).status, 0);
+  const Json e = Json::parse(slurp(json))["kernels"][0]["exhaustive"][0];
+  // The same elements in the same order (range by range, t = 0 then 1), through Stats::add.
+  focal::verify::Stats loss, grad;
+  const auto& k = focal::find_kernel("scalar");
+  focal::Options opt;  // alpha 0.25, gamma 2
+  for (const auto& r : ranges) {
+    std::vector<float> x(r.hi - r.lo), lo(x.size()), go(x.size());
+    for (std::uint32_t b = r.lo; b < r.hi; ++b) std::memcpy(&x[b - r.lo], &b, 4);
+    for (int t : {0, 1}) {
+      const std::vector<std::uint8_t> tv(x.size(), std::uint8_t(t));
+      (void)focal::focal_loss(k, focal::DenseInput{x, tv}, opt, focal::Outputs{lo, go});
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        const auto tr = focal::verify::fast_reference(x[i], t == 1, opt.alpha, opt.gamma);
+        loss.add(r.lo + i, x[i], float(t), lo[i], tr.loss_exact, tr.loss_float, tr.loss_exact, false);
+        grad.add(r.lo + i, x[i], float(t), go[i], tr.grad_exact, tr.grad_float, tr.grad_exact, false);
+      }
+    }
+  }
+  for (const auto& [name, s] : {std::pair<const char*, const focal::verify::Stats*>{"loss", &loss}, {"grad", &grad}}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(e["n"].get<std::size_t>(), s->n);
+    EXPECT_EQ(e[name]["max_ulp"].get<double>(), s->max_ulp);
+    EXPECT_EQ(e[name]["mean_ulp"].get<double>(), s->mean_ulp());
+    EXPECT_EQ(e[name]["max_rel"].get<double>(), s->max_rel);
+    EXPECT_EQ(e[name]["special_failures"].get<std::size_t>(), s->special_failures);
+    EXPECT_EQ(e[name]["worst"]["ulp"].get<double>(), s->worst.ulp);
+    EXPECT_GT(s->max_ulp, 0.3);  // (not a vacuous comparison)
+  }
 }
 
 }  // namespace
