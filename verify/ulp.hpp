@@ -74,7 +74,7 @@ inline UlpError ulp_error(float got, double exact, float exact_float, double sca
   // (Only when measured against itself: a zero crossing of a soft-target gradient may be 0.)
   if (got == 0.0f && exact_float != 0.0f && scale == std::fabs(exact))
     return {kInf, Failure::flushed_to_zero};
-  return {std::fabs(double(got) - exact) * float_ulp_inverse(scale), Failure::none};
+  return {std::fabs(double(got) - exact) / float_ulp(scale), Failure::none};
 }
 
 inline UlpError ulp_error(float got, double exact, float exact_float) {

@@ -117,15 +117,20 @@ TEST(Stats, UlpAndRelativeErrorOnKnownValues) {
   s.add(1, 2.0f, 1.0f, 0.75f, 0.75, 0.75f, 0.75, false);  // exact
   EXPECT_EQ(s.n, 2u);
   EXPECT_EQ(s.mean_ulp(), 0.5);
-  // In the subnormal range the relative error is against FLT_MIN (no float is relatively
-  // accurate there); one float off is 2^-149 / 2^-126 = 2^-23.
+  // In the subnormal range no float is relatively accurate: the final rounding's half spacing
+  // (2^-150) is forgiven, the rest is relative to the value (verify::relative_error).
   Stats sub;
-  sub.add(0, 90.0f, 1.0f, up(0x1p-140f), 0x1p-140, 0x1p-140f, 0x1p-140, false);
+  sub.add(0, 90.0f, 1.0f, up(0x1p-140f), 0x1p-140, 0x1p-140f, 0x1p-140, false);  // 2^-149 off
   EXPECT_EQ(sub.max_ulp, 1.0);
-  EXPECT_EQ(sub.max_rel, 0x1p-23);
+  EXPECT_EQ(sub.max_rel, 0x1p-150 / 0x1p-140);
   sub.add(1, 90.0f, 1.0f, 0x1.2p-140f, 0x1p-140, 0x1p-140f, 0x1p-140, false);  // 2^-143 off
   EXPECT_EQ(sub.max_ulp, 64.0);
-  EXPECT_EQ(sub.max_rel, 0x1p-17);
+  EXPECT_EQ(sub.max_rel, (0x1p-143 - 0x1p-150) / 0x1p-140);
+  EXPECT_EQ(relative_error(0x1p-149f, 0x1.8p-150, 0x1.8p-150), 0.0);  // within the rounding
+  EXPECT_EQ(relative_error(1.5f, 1.0, 1.0), 0.5);
+  EXPECT_EQ(relative_error(1.5f, 1.0, 3.0), 0.5 / 3.0);                 // against the scale
+  EXPECT_EQ(relative_error(float(FLT_MIN), 0.5 * double(FLT_MIN), 0.5 * double(FLT_MIN)),
+            (0.5 * double(FLT_MIN) - 0x1p-150) / (0.5 * double(FLT_MIN)));
   EXPECT_EQ(sub.worst.index, 1u);
 }
 

@@ -250,6 +250,7 @@ TEST(VerifyCli, ExhaustiveMeasuresAsStatsAdd) {
   const struct {
     std::uint32_t lo, hi;
   } ranges[] = {{0x00000000, 0x00000400}, {0x3f800000, 0x3f802000}, {0x7f7fff00, 0x7f800100},
+                {0xc1f60000, 0xc1f61000},   // x ~ -30.75: subnormal losses (t = 0)
                 {0xc2b0b000, 0xc2b0c000}};  // sorted, each within one chunk of the tool
   std::string arg;
   for (const auto& r : ranges) arg += (arg.empty() ? "" : ",") + std::to_string(r.lo) + ":" + std::to_string(r.hi);

@@ -73,7 +73,7 @@ struct Tally {
   double kernel_seconds = 0;
 
   // One result against the truth: the measure of verify::Stats::add (ULP per verify/ulp.hpp,
-  // relative error against max(|exact|, FLT_MIN)), with the order of worse() for the worst input.
+  // verify::relative_error), with the order of worse() for the worst input.
   // Most results are finite and nonzero on both sides: they take the short path, which computes
   // the relative error (a division) only when it can matter.
   void add(Stats& s, const char* what, std::uint32_t bits, float x, int t, float got, double exact,
@@ -94,13 +94,13 @@ struct Tally {
     } else {
       s.sum_ulp += e.ulp;
       s.max_ulp = std::max(s.max_ulp, e.ulp);
-      const double d = std::fabs(double(got) - exact);
-      const double ax = std::fabs(exact), den = ax > double(FLT_MIN) ? ax : double(FLT_MIN);
+      // verify::relative_error; for a normal truth that is d / |exact|, and the division is done
+      // only when d / |exact| > limit is possible (d > limit |exact| (1 - 2^-50), a rounding margin).
+      const double d = std::fabs(double(got) - exact), ax = std::fabs(exact);
       const double limit = int_gamma ? s.max_rel : std::min(s.max_rel, bound.rel_other);
-      // d / den > limit is possible only if d > limit * den * (1 - 2^-50) (rounding margin).
       double rel = 0;
-      if (d > limit * den * (1.0 - 0x1p-50)) {
-        rel = d / den;
+      if (ax < double(FLT_MIN) || d > limit * ax * (1.0 - 0x1p-50)) {
+        rel = ax < double(FLT_MIN) ? verify::relative_error(got, exact, exact) : d / ax;
         s.max_rel = std::max(s.max_rel, rel);
       }
       bad = int_gamma ? e.ulp > bound.ulp : rel > bound.rel_other;

@@ -369,7 +369,7 @@ Sampled run_sampled(const Config& cfg) {
             gu = std::max(gu, ge.ulp);
             auto rel = [](float got, double exact, const verify::UlpError& e) {
               if (e.failure != verify::Failure::none) return double(INFINITY);
-              return std::fabs(double(got) - exact) / std::max(std::fabs(exact), double(FLT_MIN));
+              return verify::relative_error(got, exact, exact);
             };
             lr = std::max(lr, rel(r.loss_out[i], tr.loss_exact, le));
             gr = std::max(gr, rel(r.grad_out[i], tr.grad_exact, ge));
