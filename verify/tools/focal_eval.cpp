@@ -13,7 +13,6 @@
 #include <string>
 #include <vector>
 
-#include "focal_support/version.hpp"
 #include "focal/focal.hpp"
 
 namespace {
@@ -21,7 +20,6 @@ namespace {
 int usage(std::FILE* f, int code) {
   std::fprintf(f,
                "usage: focal-eval --list\n"
-               "       focal-eval --version\n"
                "       focal-eval [--kernel NAME] [--alpha A] [--gamma G] [--sum] < input\n"
                "input: one 'x t' per line (decimal or hex floats); t in [0, 1]\n"
                "output: 'loss grad' per line (%%.9g), or with --sum 'sum count'\n"
@@ -44,10 +42,6 @@ bool parse_float(const char* s, float* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 2 && std::string(argv[1]) == "--version") {
-    std::printf("%s\n", focal::support::version_line("focal-eval").c_str());
-    return 0;
-  }
   std::string kernel_name;
   focal::Options opt;
   bool want_sum = false;
