@@ -9,7 +9,6 @@
 #include <sstream>
 #include <string>
 
-#include "focal_support/version.hpp"
 #include "check.hpp"
 #include "reference/mpfr_reference.hpp"
 #include "ulp.hpp"
@@ -23,16 +22,12 @@ bool num(const char* s, double* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 2 && std::string(argv[1]) == "--version") {
-    std::printf("%s\n", focal::support::version_line("focal-reference").c_str());
-    return 0;
-  }
   double alpha = 0.25, gamma = 2.0, bound = -1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     double* dst = a == "--alpha" ? &alpha : a == "--gamma" ? &gamma : a == "--check" ? &bound : nullptr;
     if (!dst || i + 1 >= argc || !num(argv[i + 1], dst)) {
-      std::fprintf(stderr, "usage: focal-reference [--check ULP] [--alpha A] [--gamma G] | --version  (bad argument '%s')\n",
+      std::fprintf(stderr, "usage: focal-reference [--check ULP] [--alpha A] [--gamma G]  (bad argument '%s')\n",
                    a.c_str());
       return 2;
     }
