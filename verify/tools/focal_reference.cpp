@@ -69,12 +69,13 @@ int main(int argc, char** argv) {
     } else if (a == "--gamma") {
       gamma = f;
     } else {
-      if (!(f >= 0.0f && std::isfinite(f))) {
+      const double d = std::strtod(v.c_str(), nullptr);  // the bound in double, as declared
+      if (!(d >= 0.0 && std::isfinite(d))) {
         std::fprintf(stderr, "%s: --check: expected a finite bound >= 0, got '%s'\n", kTool,
                      v.c_str());
         return 2;
       }
-      bound = f;
+      bound = d;
       check = true;
     }
   }
