@@ -71,8 +71,11 @@ inline UlpError ulp_error(float got, double exact, float exact_float, double sca
     return got == exact_float ? UlpError{} : UlpError{kInf, Failure::wrong_inf};
   if (exact == 0.0 && scale == 0.0)
     return got == 0.0f ? UlpError{} : UlpError{kInf, Failure::nonzero_for_zero};
-  // (Only when measured against itself: a zero crossing of a soft-target gradient may be 0.)
-  if (got == 0.0f && exact_float != 0.0f && scale == std::fabs(exact))
+  // A 0 where the truth is a normal float is always a failure. A subnormal truth may be 0 at a
+  // zero crossing of a soft-target gradient (measured in ULPs of its larger term), so there 0 is
+  // a failure only when the value is measured against itself.
+  if (got == 0.0f && exact_float != 0.0f &&
+      (std::fabs(exact) >= FLT_MIN || scale == std::fabs(exact)))
     return {kInf, Failure::flushed_to_zero};
   return {std::fabs(double(got) - exact) / float_ulp(scale), Failure::none};
 }
