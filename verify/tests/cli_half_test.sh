@@ -46,6 +46,68 @@ expect_error "unknown dtype" "expected fp32, fp16 or bf16, got 'fp8'" "$bin/foca
 expect_error "dtype without value" "--dtype needs a value" "$bin/focal-eval" --dtype
 expect_error "soft target with half" "line 1: target t = 0.5: --dtype bf16 takes targets 0 or 1" \
   sh -c "echo '1 0.5' | '$bin/focal-eval' --dtype bf16"
+expect_usage() {  # description, expected text, command...: exit 2 (a bad command line)
+  local what=$1 needle=$2 rc; shift 2
+  "$@" > "$tmp/o" 2> "$tmp/e"; rc=$?
+  if [ $rc -ne 2 ]; then bad "$what: exit $rc, expected 2: $(cat "$tmp/e")";
+  elif grep -q -- "$needle" "$tmp/e"; then ok "$what"; else bad "$what: $(cat "$tmp/e")"; fi
+}
+expect_usage "unknown dtype is a usage error" "expected fp32, fp16 or bf16" "$bin/focal-eval" --dtype FP16
+expect_usage "empty dtype is a usage error" "expected fp32, fp16 or bf16" "$bin/focal-eval" --dtype ''
+expect_usage "half with --layout soft" "--dtype fp16 goes with --layout dense or labels" \
+  sh -c "echo '1 1' | '$bin/focal-eval' --dtype fp16 --layout soft"
+expect_usage "half with --layout soft (either order)" "--dtype bf16 goes with --layout dense or labels" \
+  sh -c "echo '1 1' | '$bin/focal-eval' --layout soft --dtype bf16"
+
+# Logits the dtype cannot hold are refused, not made inf or 0; its largest value and inf are taken.
+expect_error "70000 overflows fp16" "line 1: logit x = '70000': out of fp16 range" sh -c "echo '70000 1' | '$bin/focal-eval' --dtype fp16"
+expect_error "65520 rounds to inf in fp16" "out of fp16 range" sh -c "echo '-65520 0' | '$bin/focal-eval' --dtype fp16"
+expect_error "3.4e38 overflows bf16" "out of bf16 range" sh -c "echo '3.4e38 1' | '$bin/focal-eval' --dtype bf16"
+expect_error "1e999 with a half dtype" "out of bf16 range" sh -c "echo '1e999 1' | '$bin/focal-eval' --dtype bf16"
+expect_error "1e-9 is not silently 0 in fp16" "would read as 0" sh -c "echo '1e-9 1' | '$bin/focal-eval' --dtype fp16"
+expect_error "garbage logit with a half dtype" "line 2: logit x = '1.5x': not a number" sh -c "printf '1 1\n1.5x 0\n' | '$bin/focal-eval' --dtype fp16"
+expect_error "NUL with a half dtype" "NUL" sh -c "printf '1 1\0x\n' | '$bin/focal-eval' --dtype fp16"
+printf '65519 1\n' | eval_ --dtype fp16 > /dev/null 2> "$tmp/e" && grep -q "rounded to nearest: 65504$" "$tmp/e" \
+  && ok "65519 rounds to fp16's largest, 65504" || bad "65519 in fp16: $(cat "$tmp/e")"
+# Non-finite logits pass through exactly (no note) and give what the oracle gives.
+printf 'nan 1\nnan 0\ninf 1\n-inf 1\ninf 0\n-inf 0\n' > "$tmp/sp"
+for d in fp16 bf16; do
+  if eval_ --dtype $d < "$tmp/sp" > "$tmp/o" 2> "$tmp/e" && ! grep -q "representable" "$tmp/e" &&
+     paste -d' ' "$tmp/sp" <(awk '{print $1}' "$tmp/o") <("$bin/focal-reference" < "$tmp/sp" | awk '{print $2}') |
+       "$bin/focal-reference" --check 0 > "$tmp/chk"; then
+    ok "--dtype $d: NaN and +-inf logits give the oracle's loss"
+  else
+    bad "--dtype $d non-finite: $(cat "$tmp/o" "$tmp/e" "$tmp/chk")"
+  fi
+done
+
+# A decimal above a tie by less than double's precision still rounds up (one rounding, not two).
+printf '1.00048828125000000000001 1\n' | eval_ --dtype fp16 > /dev/null 2> "$tmp/e"
+grep -q "rounded to nearest: 1.00097656" "$tmp/e" && ok "fp16: 1.00048828125000000000001 rounds up" \
+  || bad "fp16 just above a tie: $(cat "$tmp/e")"
+
+# Dense and labels (rows of 5) with random logits exact in the dtype (fresh each run): the loss
+# within the kernel's bound of MPFR, the gradient within the dtype's rounding of MPFR's.
+ulp=$("$bin/focal-eval" --list | awk '$1 == "scalar" { u = $5; sub(/^ulp=/, "", u); sub(/,.*/, "", u); print u }')
+for spec in "fp16 64 1024 10 24" "bf16 8 255 7 133"; do
+  set -- $spec
+  awk -v den=$2 -v kmax=$3 'BEGIN { srand(); for (r = 0; r < 400; r++) { lab = int(rand() * 6);
+         for (c = 0; c < 5; c++) printf "%.17g %d\n", int((rand() * 2 - 1) * kmax) / den, c == lab } }' > "$tmp/in"
+  "$bin/focal-reference" < "$tmp/in" > "$tmp/truth"
+  for layout in dense labels; do
+    extra=; [ $layout = labels ] && extra="--classes 5"
+    if eval_ --dtype $1 --layout $layout $extra < "$tmp/in" > "$tmp/o" 2> "$tmp/e" && ! grep -q representable "$tmp/e" &&
+       paste -d' ' "$tmp/in" <(awk '{print $1}' "$tmp/o") <(awk '{print $2}' "$tmp/truth") |
+         "$bin/focal-reference" --check "$ulp" > "$tmp/chk" &&
+       paste -d' ' "$tmp/o" "$tmp/truth" | awk -v p=$4 -v m=$5 '{ d = $2 - $4; d = d < 0 ? -d : d; a = $4 < 0 ? -$4 : $4;
+         tol = a * 2^-p; if (tol < 2^-m) tol = 2^-m; if (d > tol) { print "grad " $2 " vs " $4 " line " NR; bad = 1 } }
+         END { exit bad }' > "$tmp/g"; then
+      ok "--dtype $1 --layout $layout: loss within $ulp ulp, grad within $1 rounding of MPFR"
+    else
+      bad "--dtype $1 --layout $layout: $(cat "$tmp/e" "$tmp/chk" "$tmp/g" | head -5)"
+    fi
+  done
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

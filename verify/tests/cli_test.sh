@@ -116,6 +116,13 @@ expect_error "labels: whole rows" "whole number of rows" sh -c "printf '1 1\n2 0
 expect_error "labels need --classes" "--classes" sh -c "printf '1 1\n' | '$bin/focal-eval' --layout labels"
 expect_error "bad --classes" "number of classes" sh -c "printf '1 1\n' | '$bin/focal-eval' --layout labels --classes 0"
 
+# --version: '<tool> <version> (git <rev>)', exit 0, on both tools.
+for tool in focal-eval focal-reference; do
+  v=$("$bin/$tool" --version) && echo "$v" | grep -Eq "^$tool [0-9][^ ]* \(git [^)]+\)$" \
+    && ok "$tool --version ($v)" || bad "$tool --version: '$v'"
+done
+expect_error "--version on /dev/full" "writing the results" sh -c "'$bin/focal-eval' --version > /dev/full"
+
 # focal-reference: the same strictness, and a checker that cannot be fooled.
 ref=$bin/focal-reference
 expect_error "reference: t outside [0, 1]" "line 1" sh -c "echo '1 1.5' | '$ref'"

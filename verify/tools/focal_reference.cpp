@@ -2,6 +2,7 @@
 //   focal-reference [--alpha A] [--gamma G] < "x t" lines          -> "loss grad" (%.9g, truth)
 //   focal-reference --check BOUND [--alpha A] [--gamma G] < "x t loss grad" lines
 //       -> max error of the given results and the worst line; exit 1 if over BOUND.
+//   focal-reference --version | --help
 // With --check the bound is in ULP for gamma 0..4, else relative. alpha and gamma must be what
 // the library accepts (focal::validate), t in [0, 1]. Exit: 0 ok (PASS), 1 bad input, a failed
 // check, no lines to check or a failed write, 2 bad command line.
@@ -14,6 +15,7 @@
 
 #include "check.hpp"
 #include "focal/focal.hpp"
+#include "focal_support/version.hpp"
 #include "reference/mpfr_reference.hpp"
 #include "text_io.hpp"
 #include "ulp.hpp"
@@ -26,6 +28,7 @@ int usage(std::FILE* f, int code) {
   std::fprintf(f,
                "usage: focal-reference [--alpha A] [--gamma G] < 'x t' lines\n"
                "       focal-reference --check BOUND [--alpha A] [--gamma G] < 'x t loss grad' lines\n"
+               "       focal-reference --version | --help\n"
                "BOUND: ULP for gamma in {0,1,2,3,4}, else relative error (>= 0)\n"
                "exit: 0 ok, 1 bad input / check failed / nothing to check / write failed, 2 usage\n");
   return code;
@@ -46,6 +49,10 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
       usage(stdout, 0);
+      return focal::tools::finish_output(kTool);
+    }
+    if (a == "--version") {
+      std::printf("%s\n", focal::support::version_line(kTool).c_str());
       return focal::tools::finish_output(kTool);
     }
     if (a != "--alpha" && a != "--gamma" && a != "--check") {
