@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "focal/ff.hpp"
 #include "focal/focal.hpp"
 
 namespace focal {
@@ -62,9 +63,12 @@ void check_no_overlap(const Input& input, const Outputs& outputs) {
 }
 
 // The gradient scale (1/count or 1/normalizer) must be a normal number with exponent in
-// [-62, 62]: the accurate kernels carry it as an exponent in that range (focal.hpp, Options).
-constexpr double kMinNormalizer = 0x1p-62;
+// [ff::kMinScaleExp, ff::kMaxScaleExp] = [-62, 40]: the float-float element carries it as an
+// exponent in that range (focal/ff.hpp, Constants), so normalizer is in [2^-40, 2^62].
+constexpr double kMinNormalizer = 0x1p-40;
 constexpr double kMaxNormalizer = 0x1p62;
+static_assert(kMinNormalizer == 1.0 / double(1ull << ff::kMaxScaleExp) &&
+              kMaxNormalizer == double(1ull << -ff::kMinScaleExp));
 constexpr float kMaxGamma = 8.0f;  // the range whose accuracy is verified (ErrorBound)
 
 }  // namespace
@@ -142,7 +146,7 @@ Checked validate(const Input& input, const Options& options, const Outputs& outp
       break;
     case Reduction::normalizer:
       if (!(options.normalizer >= kMinNormalizer && options.normalizer <= kMaxNormalizer))
-        bad("normalizer", "a value in [2^-62, 2^62] (about 2.2e-19 to 4.6e18)",
+        bad("normalizer", "a value in [2^-40, 2^62] (about 9.1e-13 to 4.6e18)",
             fmt(options.normalizer));
       scale = 1.0 / options.normalizer;
       break;

@@ -158,15 +158,18 @@ struct Element {
 struct FastElement {
   BasicElement<FloatOps, float> f;
   DoubleElement d;
+  // A gradient scale above 1 can lift a float intermediate that underflowed back into the
+  // normal range: then every element takes the double path.
+  bool scaled_up;
   static FastElement make(float alpha, float gamma, double grad_scale) {
     return {BasicElement<FloatOps, float>::make(alpha, gamma, grad_scale),
-            DoubleElement::make(alpha, gamma, grad_scale)};
+            DoubleElement::make(alpha, gamma, grad_scale), grad_scale > 1.0};
   }
   // |x| >= 80: e = exp(-|x|) approaches the subnormal range (< 2^-126 from |x| = 87.3), where
   // float keeps too few bits of it (results near 2^-149 then round to 0: measured on the
   // host). Rare on real logits, so the branch costs nothing on average.
   FOCAL_HD math::LossGrad<float> binary(float x, bool positive) const {
-    return ::fabsf(x) < 80.0f ? f.binary(x, positive) : d.binary(x, positive);
+    return ::fabsf(x) < 80.0f && !scaled_up ? f.binary(x, positive) : d.binary(x, positive);
   }
   FOCAL_HD math::LossGrad<float> soft(float x, float t) const {
     if (t == 0.0f || t == 1.0f) return binary(x, t == 1.0f);

@@ -46,11 +46,19 @@ Partial avx2_run(const Input& in, const Params& p, const Outputs& out) {
 Partial avx512_run(const Input& in, const Params& p, const Outputs& out) {
   return simd::run_entry(simd::avx512_entry(), in, p, out);
 }
+// A gradient scale above 1 (normalizer < 1) can lift a float intermediate that underflowed
+// ((1-p_t)^gamma q near 2^-149) back into the normal range: the fast tier then takes the
+// accurate entry, which carries the scale exactly (test_validation: normalizer 2^-40).
+bool fast_tier_safe(const Params& p, const Outputs& out) {
+  return out.grad.empty() || p.grad_scale <= 1.0;
+}
 Partial avx2_fast_run(const Input& in, const Params& p, const Outputs& out) {
-  return simd::run_entry(simd::avx2_fast_entry(), in, p, out);
+  return simd::run_entry(fast_tier_safe(p, out) ? simd::avx2_fast_entry() : simd::avx2_entry(), in,
+                         p, out);
 }
 Partial avx512_fast_run(const Input& in, const Params& p, const Outputs& out) {
-  return simd::run_entry(simd::avx512_fast_entry(), in, p, out);
+  return simd::run_entry(
+      fast_tier_safe(p, out) ? simd::avx512_fast_entry() : simd::avx512_entry(), in, p, out);
 }
 
 const KernelInfo kSimd[] = {

@@ -122,9 +122,10 @@ struct Options {
   float alpha = 0.25f;      // <= 1; alpha < 0 disables balancing
   float gamma = 2.0f;       // in [0, 8]: the range whose accuracy is verified (ErrorBound)
   Reduction reduction = Reduction::sum;
-  // Used with Reduction::normalizer: in [2^-62, 2^62] (about 2.2e-19 to 4.6e18), so that the
-  // gradient scale 1/normalizer is a normal number with exponent in [-62, 62], which the
-  // accurate kernels rely on. (Reduction::mean's 1/count is in that range for count <= 2^62.)
+  // Used with Reduction::normalizer: in [2^-40, 2^62] (about 9.1e-13 to 4.6e18), so that the
+  // gradient scale 1/normalizer is a normal number with exponent in [-62, 40], which the
+  // accurate kernels rely on (focal/ff.hpp). (Reduction::mean's 1/count is in that range for
+  // count <= 2^62.)
   double normalizer = 1.0;
 };
 
@@ -146,7 +147,7 @@ struct Result {
 struct Params {
   float alpha;        // validated, <= 1
   float gamma;        // validated, in [0, 8]
-  double grad_scale;  // 1, 1/count or 1/normalizer (0 or in [2^-62, 2^62]): applied to every
+  double grad_scale;  // 1, 1/count or 1/normalizer (0 or in [2^-62, 2^40]): applied to every
                       // gradient written
 };
 

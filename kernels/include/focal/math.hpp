@@ -92,7 +92,7 @@ template <class Ops, class T>
 FOCAL_HD inline T weighted_ce(T w, T ce, T a_t, T x, T big) {
   const T zero(0);
   // !(x == x), not x != x: xsimd's != is the ordered compare (false for NaN).
-  const auto keep_ce = !(x == x) | ((a_t > zero) & (ce > big));  // CE is NaN or +inf there
+  const auto keep_ce = (!(x == x)) | ((a_t > zero) & (ce > big));  // CE is NaN or +inf there
   return Ops::select(w == zero, Ops::select(keep_ce, ce, zero), w * ce);
 }
 
