@@ -185,6 +185,10 @@ struct FocalFunction : torch::autograd::Function<FocalFunction> {
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
+    // The saved gradient is a constant of this pass: a second derivative through it would be
+    // silently wrong (0), so it is refused.
+    TORCH_CHECK(!at::GradMode::is_enabled(), "focal_kernels: the second derivative is not "
+                "implemented (backward with create_graph=True)");
     const Tensor grad = ctx->get_saved_variables()[0];
     // reduction none: grad_output has the loss's shape; sum/mean: a scalar (broadcast).
     return {grad * grad_outputs[0], Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor(), Tensor()};
@@ -225,11 +229,13 @@ Tensor labels_plain(const Tensor& logits, const Tensor& labels, double alpha, do
                                        reduction, normalizer, kernel, false));
 }
 
-// The registry: "name available|unavailable backend", in the registry's order.
+// The registry: "name available|unavailable backend ulp", in the registry's order (ulp: the
+// declared per-element bound for gamma 0..4).
 std::vector<std::string> kernel_list() {
   std::vector<std::string> r;
   for (const focal::KernelInfo& k : focal::kernels())
-    r.push_back(str(k.name) + (k.is_available() ? " available " : " unavailable ") + str(k.backend));
+    r.push_back(str(k.name) + (k.is_available() ? " available " : " unavailable ") + str(k.backend) + " " +
+                std::to_string(k.bound.ulp));
   return r;
 }
 

@@ -6,10 +6,7 @@ TorchScript-compatible, run the fused loss+gradient in one pass when the input r
 take tensors on the CPU or (when built with CUDA) a GPU.
 """
 
-from typing import Optional
-
 import torch
-from torch import Tensor
 
 from . import _library
 
@@ -18,29 +15,23 @@ _library.load()
 __all__ = ["sigmoid_focal_loss", "sigmoid_focal_loss_labels", "kernels"]
 
 
-def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gamma: float = 2.0,
-                       reduction: str = "none", *, kernel: Optional[str] = None) -> Tensor:
-    """Focal loss of Lin et al. (RetinaNet), as torchvision.ops.sigmoid_focal_loss.
+# The functions are the registered ops themselves (torch.ops.focal_kernels.*): TorchScript and
+# torch.compile then see one builtin op, with the schema's signature (keyword-only `kernel`).
+#
+# sigmoid_focal_loss(inputs, targets, alpha=0.25, gamma=2., reduction="none", *, kernel=None)
+#   torchvision.ops.sigmoid_focal_loss. inputs: float32 logits of any shape. targets: the same
+#   shape; float32 in [0, 1] (soft), or bool/uint8 0/1 (the binary fast path). alpha < 0
+#   disables balancing. reduction: 'none' (per-element), 'mean' or 'sum'. kernel: a registry
+#   name (kernels()); default the best available one (FOCAL_KERNEL in the environment overrides).
+sigmoid_focal_loss = torch.ops.focal_kernels.sigmoid_focal_loss
 
-    inputs: float32 logits of any shape. targets: same shape; float32 in [0, 1] (soft targets),
-    or bool/uint8 0/1 (the binary fast path). alpha < 0 disables balancing. reduction: 'none'
-    (per-element loss), 'mean' or 'sum'. kernel: a registry name (see kernels()); default the
-    best available one (FOCAL_KERNEL in the environment overrides it)."""
-    return torch.ops.focal_kernels.sigmoid_focal_loss(inputs, targets, float(alpha), float(gamma),
-                                                      reduction, kernel=kernel)
-
-
-def sigmoid_focal_loss_labels(logits: Tensor, labels: Tensor, alpha: float = 0.25, gamma: float = 2.0,
-                              reduction: str = "sum", normalizer: Optional[float] = None,
-                              *, kernel: Optional[str] = None) -> Tensor:
-    """Focal loss over class labels (RetinaNet / mmcv / Detectron layout).
-
-    logits: [N, C] float32. labels: [N] int64/int32: 0..C-1 the positive class, C background (all
-    classes negative), < 0 ignored (loss and gradient 0, not counted). reduction: 'none' ([N, C]),
-    'sum', or 'mean' (over counted elements); normalizer (with 'sum'): sum / normalizer, e.g. the
-    number of foreground anchors."""
-    return torch.ops.focal_kernels.sigmoid_focal_loss_labels(logits, labels, float(alpha), float(gamma),
-                                                             reduction, normalizer, kernel=kernel)
+# sigmoid_focal_loss_labels(logits, labels, alpha=0.25, gamma=2., reduction="sum",
+#                           normalizer=None, *, kernel=None)
+#   The class-label layout (RetinaNet, mmcv, Detectron). logits: [N, C] float32. labels: [N]
+#   int64/int32: 0..C-1 the positive class, C background (all negative), < 0 ignored (loss and
+#   gradient 0, not counted). reduction: 'none' ([N, C]), 'sum', or 'mean' (over counted
+#   elements); normalizer (a float, with 'sum'): sum / normalizer, e.g. the foreground count.
+sigmoid_focal_loss_labels = torch.ops.focal_kernels.sigmoid_focal_loss_labels
 
 
 def _register_fake():
