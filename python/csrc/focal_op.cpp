@@ -239,6 +239,15 @@ std::vector<std::string> kernel_list() {
   return r;
 }
 
+// The kernel the ops use when none is named (FOCAL_KERNEL, else the registry's best).
+std::string best_kernel_name() {
+  try {
+    return str(focal::best_kernel().name);
+  } catch (...) {
+    rethrow_focal_error();
+  }
+}
+
 }  // namespace
 
 #ifndef FOCAL_TORCH_CUDA
@@ -252,6 +261,7 @@ double run_cuda(const Call&, Out&) {
 
 TORCH_LIBRARY(focal_kernels, m) {
   m.def("kernels() -> str[]", &focal_torch::kernel_list);
+  m.def("best_kernel() -> str", &focal_torch::best_kernel_name);
   m.def("forward(Tensor logits, Tensor targets, int num_classes, float alpha, float gamma, str reduction, "
         "float? normalizer, str? kernel, bool with_grad) -> (Tensor, Tensor)");
   m.def("sigmoid_focal_loss(Tensor inputs, Tensor targets, float alpha=0.25, float gamma=2., "
