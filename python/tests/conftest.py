@@ -36,15 +36,23 @@ def loss_mpfr(x, t, alpha=0.25, gamma=2.0):
     """FL(x, t) evaluated in 300-bit MPFR, rounded to double (x, t: Python floats)."""
     import gmpy2
     from gmpy2 import mpfr
-    with gmpy2.local_context(gmpy2.context(), precision=300):
-        x, t = mpfr(x), mpfr(t)
-        softplus = lambda z: gmpy2.log1p(gmpy2.exp(z)) if z < 0 else z + gmpy2.log1p(gmpy2.exp(-z))
-        ce = t * softplus(-x) + (1 - t) * softplus(x)          # -t log p - (1-t) log(1-p)
-        p, q = 1 / (1 + gmpy2.exp(-x)), 1 / (1 + gmpy2.exp(x))   # p and 1 - p, no cancellation
-        one_minus_pt = t * q + (1 - t) * p
-        a_t = t * alpha + (1 - t) * (1 - alpha) if alpha >= 0 else mpfr(1)
-        mod = mpfr(1) if gamma == 0 else one_minus_pt ** mpfr(gamma)
-        return float(a_t * mod * ce)
+    saved = gmpy2.get_context()
+    gmpy2.set_context(gmpy2.context(precision=300))
+    try:
+        return _loss_mpfr(gmpy2, mpfr(x), mpfr(t), alpha, gamma)
+    finally:
+        gmpy2.set_context(saved)
+
+
+def _loss_mpfr(gmpy2, x, t, alpha, gamma):
+    mpfr = gmpy2.mpfr
+    softplus = lambda z: gmpy2.log1p(gmpy2.exp(z)) if z < 0 else z + gmpy2.log1p(gmpy2.exp(-z))
+    ce = t * softplus(-x) + (1 - t) * softplus(x)          # -t log p - (1-t) log(1-p)
+    p, q = 1 / (1 + gmpy2.exp(-x)), 1 / (1 + gmpy2.exp(x))   # p and 1 - p, no cancellation
+    one_minus_pt = t * q + (1 - t) * p
+    a_t = t * alpha + (1 - t) * (1 - alpha) if alpha >= 0 else mpfr(1)
+    mod = mpfr(1) if gamma == 0 else one_minus_pt ** mpfr(gamma)
+    return float(a_t * mod * ce)
 
 
 def ulp_error(got, truth):
