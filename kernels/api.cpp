@@ -73,6 +73,10 @@ Checked validate(const Input& input, const Options& options, const Outputs& outp
   if (!outputs.grad.empty() && outputs.grad.size() != n)
     bad("outputs.grad", "empty or one value per logit (" + std::to_string(n) + ")",
         std::to_string(outputs.grad.size()) + " values");
+  if (!outputs.grad_half.empty())  // its dtype is the logits': only half inputs (half.cpp)
+    bad("outputs.grad_half",
+        "empty with fp32 logits (a half gradient needs HalfDenseInput or HalfLabelInput)",
+        std::to_string(outputs.grad_half.size()) + " values");
 
   double scale = 1.0;
   switch (options.reduction) {

@@ -9,6 +9,7 @@
 namespace focal::backends {
 
 std::span<const KernelInfo> scalar_kernels();
+std::span<const KernelInfo> scalar_ff_kernels();
 #if FOCAL_HAVE_SIMD
 std::span<const KernelInfo> simd_kernels();
 #endif

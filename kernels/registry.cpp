@@ -16,6 +16,7 @@ const std::vector<KernelInfo>& table() {
     std::vector<KernelInfo> v;
     auto add = [&v](std::span<const KernelInfo> ks) { v.insert(v.end(), ks.begin(), ks.end()); };
     add(backends::scalar_kernels());
+    add(backends::scalar_ff_kernels());
 #if FOCAL_HAVE_SIMD
     add(backends::simd_kernels());
 #endif

@@ -112,7 +112,7 @@ Partial openmp_run(const Input& in, const Params& p, const Outputs& out) {
   const math::Alpha alpha = math::balance(p.alpha);
   auto args = [&](std::size_t offset) {
     return simd::Args{alpha, p.gamma, p.grad_scale, loss ? loss + offset : nullptr,
-                      grad ? grad + offset : nullptr};
+                      grad ? grad + offset : nullptr, p.alpha};
   };
   const std::size_t n = element_count(in);
   if (const auto* l = std::get_if<LabelInput>(&in)) {

@@ -14,6 +14,7 @@
 #include "../backends.hpp"
 #include "focal/detail/sum.hpp"
 #include "focal/math.hpp"
+#include "scalar_double.hpp"
 
 namespace focal {
 namespace {
@@ -106,12 +107,16 @@ Partial run_with(const Input& in, const Element<Pow>& el, const Outputs& out) {
   return part;
 }
 
-Partial scalar_run(const Input& in, const Params& p, const Outputs& out) {
+}  // namespace
+
+Partial scalar_double_run(const Input& in, const Params& p, const Outputs& out) {
   return math::with_pow<DoubleOps, double>(p.gamma, [&](auto pow) {
     const Element<decltype(pow)> el{math::balance(p.alpha), double(p.gamma), p.grad_scale, pow};
     return run_with(in, el, out);
   });
 }
+
+namespace {
 
 bool always(std::string*) { return true; }
 
@@ -123,7 +128,7 @@ const KernelInfo kScalar[] = {{
     .bitwise_equal_to = "",
     .priority = 0,
     .available = always,
-    .run = scalar_run,
+    .run = scalar_double_run,
 }};
 
 }  // namespace

@@ -1,12 +1,13 @@
 // The SIMD kernel compiled for xsimd's fma3<avx2> (flags -mavx2 -mfma on this file only).
-#include "simd_kernel.hpp"
+#include "simd_ff_kernel.hpp"
 
 namespace focal::simd {
 namespace {
 using Arch = xsimd::fma3<xsimd::avx2>;
 using K = Kernel<Arch, double>;
 using F = Kernel<Arch, float>;
-const Entry kEntry{Arch::name(), K::dense, K::soft, K::labels};
+using FF = FFKernel<Arch>;
+const Entry kEntry{Arch::name(), FF::dense, K::soft, FF::labels};
 // Soft targets: the accurate path (its gradient cancels in p - t, beyond float lanes).
 const Entry kFastEntry{Arch::name(), F::dense, K::soft, F::labels};
 }  // namespace

@@ -16,6 +16,7 @@ struct Args {
   double grad_scale;
   float* loss;  // null: not requested
   float* grad;
+  float alpha_param;  // the caller's alpha: the float-float element forms 1 - alpha exactly
 };
 
 struct Entry {

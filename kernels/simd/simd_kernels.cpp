@@ -23,7 +23,7 @@ namespace simd {
 Partial run_entry(const Entry& e, const Input& in, const Params& p, const Outputs& out) {
   const Args a{math::balance(p.alpha), p.gamma, p.grad_scale,
                out.loss.empty() ? nullptr : out.loss.data(),
-               out.grad.empty() ? nullptr : out.grad.data()};
+               out.grad.empty() ? nullptr : out.grad.data(), p.alpha};
   if (const auto* d = std::get_if<DenseInput>(&in))
     return e.dense(d->logits.data(), d->targets.data(), d->logits.size(), a);
   if (const auto* s = std::get_if<SoftInput>(&in))

@@ -1,9 +1,11 @@
 // focal-eval: try any kernel by hand.
 //   focal-eval --list
-//   focal-eval [--kernel NAME] [--alpha A] [--gamma G] [--sum]  < lines "x t"
+//   focal-eval [--kernel NAME] [--alpha A] [--gamma G] [--sum] [--dtype fp32|fp16|bf16]  < lines "x t"
 // --list: NAME available|unavailable BACKEND ISA ulp=U,rel=R [# why unavailable]
 // Prints "loss grad" per input line (%.9g), or with --sum one line "sum count" (%.17g).
-// The kernel that ran is reported on stderr.
+// The kernel that ran is reported on stderr. --dtype fp16|bf16: the logits are rounded to that
+// dtype (nearest even; a note on stderr for each one that changes), targets must be 0 or 1, and
+// grad is the half gradient (Outputs::grad_half) printed as a number.
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -20,11 +22,27 @@ namespace {
 int usage(std::FILE* f, int code) {
   std::fprintf(f,
                "usage: focal-eval --list\n"
-               "       focal-eval [--kernel NAME] [--alpha A] [--gamma G] [--sum] < input\n"
+               "       focal-eval [--kernel NAME] [--alpha A] [--gamma G] [--sum]\n"
+               "                  [--dtype fp32|fp16|bf16] < input\n"
                "input: one 'x t' per line (decimal or hex floats); t in [0, 1]\n"
                "output: 'loss grad' per line (%%.9g), or with --sum 'sum count'\n"
                "defaults: best available kernel (FOCAL_KERNEL overrides), alpha 0.25, gamma 2\n");
   return code;
+}
+
+// A decimal logit rounded to a half dtype: parsed as double, rounded to float with round-to-odd,
+// then to the half dtype with round-to-nearest-even; as float keeps 13+ bits more than the half
+// formats, the two steps give the nearest half to the double.
+std::uint16_t round_to_dtype(double v, focal::Dtype d) {
+  float f = static_cast<float>(v);
+  if (std::isfinite(v) && double(f) != v) {
+    if (std::fabs(double(f)) > std::fabs(v)) f = std::nextafter(f, 0.0f);
+    std::uint32_t b;
+    std::memcpy(&b, &f, sizeof b);
+    b |= 1u;  // round to odd: the inexact result's last bit set
+    std::memcpy(&f, &b, sizeof f);
+  }
+  return focal::float_to_half(f, d);
 }
 
 // Whole-token float parse; false if anything is left over or nothing parsed.
@@ -46,6 +64,7 @@ int main(int argc, char** argv) {
   focal::Options opt;
   bool want_sum = false;
   bool list = false;
+  focal::Dtype dtype = focal::Dtype::fp32;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* what) -> const char* {
@@ -67,6 +86,15 @@ int main(int argc, char** argv) {
         return 2;
       }
       (a == "--alpha" ? opt.alpha : opt.gamma) = f;
+    } else if (a == "--dtype") {
+      const std::string v = value("fp32, fp16 or bf16");
+      bool known = false;
+      for (auto d : {focal::Dtype::fp32, focal::Dtype::fp16, focal::Dtype::bf16})
+        if (v == focal::to_string(d)) dtype = d, known = true;
+      if (!known) {
+        std::fprintf(stderr, "focal-eval: --dtype: expected fp32, fp16 or bf16, got '%s'\n", v.c_str());
+        return 2;
+      }
     } else if (a == "--sum") {
       want_sum = true;
     } else if (a == "--help" || a == "-h") {
@@ -92,6 +120,7 @@ int main(int argc, char** argv) {
         kernel_name.empty() ? focal::best_kernel() : focal::find_kernel(kernel_name);
 
     std::vector<float> xs, ts;
+    std::vector<std::uint16_t> xh;  // --dtype fp16|bf16: the logits' bits
     std::vector<long> line_of;
     std::string line;
     long lineno = 0;
@@ -112,14 +141,34 @@ int main(int argc, char** argv) {
                      lineno, tbuf);
         return 1;
       }
+      if (dtype != focal::Dtype::fp32) {
+        if (t != 0.0f && t != 1.0f) {
+          std::fprintf(stderr, "focal-eval: line %ld: target t = %s: --dtype %s takes targets 0 or 1\n",
+                       lineno, tbuf, std::string(focal::to_string(dtype)).c_str());
+          return 1;
+        }
+        const double xd = std::strtod(xbuf, nullptr);
+        xh.push_back(round_to_dtype(xd, dtype));
+        x = focal::half_to_float(xh.back(), dtype);
+        if (double(x) != xd && !(std::isnan(x) && std::isnan(xd)))
+          std::fprintf(stderr, "focal-eval: line %ld: x = %s is not exactly representable in %s; "
+                       "rounded to nearest: %.9g\n", lineno, xbuf,
+                       std::string(focal::to_string(dtype)).c_str(), x);
+      }
       xs.push_back(x);
       ts.push_back(t);
       line_of.push_back(lineno);
     }
 
     std::vector<float> loss(want_sum ? 0 : xs.size()), grad(want_sum ? 0 : xs.size());
+    std::vector<std::uint8_t> t8(ts.begin(), ts.end());
+    std::vector<std::uint16_t> grad_h(dtype == focal::Dtype::fp32 ? 0 : grad.size());
     const focal::Result r =
-        focal::focal_loss(kernel, focal::SoftInput{xs, ts}, opt, focal::Outputs{loss, grad});
+        dtype == focal::Dtype::fp32
+            ? focal::focal_loss(kernel, focal::SoftInput{xs, ts}, opt, focal::Outputs{loss, grad})
+            : focal::focal_loss(kernel, focal::HalfDenseInput{xh, t8, dtype}, opt,
+                                focal::Outputs{.loss = loss, .grad_half = grad_h});
+    for (std::size_t i = 0; i < grad_h.size(); ++i) grad[i] = focal::half_to_float(grad_h[i], dtype);
     std::fprintf(stderr, "focal-eval: kernel %.*s, alpha %g, gamma %g, %zu inputs\n",
                  int(r.kernel->name.size()), r.kernel->name.data(), opt.alpha, opt.gamma,
                  xs.size());

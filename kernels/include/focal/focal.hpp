@@ -63,13 +63,51 @@ using Input = std::variant<DenseInput, SoftInput, LabelInput>;
 // Number of logits (elements) an input covers.
 std::size_t element_count(const Input& in);
 
+// Half-precision logits (mixed-precision training), dense u8 targets or class labels. The
+// logits are IEEE binary16 (fp16) or bfloat16 (bf16) bit patterns; `dtype` says which (it must
+// be set: the default fp32 is rejected). Each logit is converted exactly to float and goes
+// through the fp32 kernel's element, so the loss is within that kernel's declared bound of the
+// exact loss at the half value. The fp32 inputs above and every kernel's RunFn are unchanged:
+// the driver (kernels/half.cpp) converts in bounded chunks (whole rows for labels) and runs the
+// chosen fp32 kernel on each; per-backend fused loaders (F16C, half2 loads) can replace that
+// path later without changing this API.
+enum class Dtype : std::uint8_t { fp32, fp16, bf16 };
+std::string_view to_string(Dtype d);  // "fp32", "fp16", "bf16"
+
+struct HalfDenseInput {
+  std::span<const std::uint16_t> logits;  // fp16 or bf16 bits, per `dtype`
+  std::span<const std::uint8_t> targets;  // 0 or 1, one per logit
+  Dtype dtype = Dtype::fp32;
+};
+
+struct HalfLabelInput {
+  std::span<const std::uint16_t> logits;  // rows x num_classes, fp16 or bf16 bits
+  std::span<const std::int32_t> labels;   // as LabelInput
+  std::size_t num_classes = 0;
+  Dtype dtype = Dtype::fp32;
+};
+
+using HalfInput = std::variant<HalfDenseInput, HalfLabelInput>;
+std::size_t element_count(const HalfInput& in);
+
+// Exact half -> float (NaN stays NaN with its payload, quiet bit set for bf16 as for fp16).
+float half_to_float(std::uint16_t bits, Dtype dtype);
+// float -> half, round to nearest even; overflow gives +-inf, NaN a quiet NaN.
+std::uint16_t float_to_half(float v, Dtype dtype);
+
 // Optional per-element outputs: an empty span means "not requested"; otherwise the size must
-// equal the number of logits. Ignored elements get 0 in both.
+// equal the number of logits. Ignored elements get 0 in each.
 //   loss[i]: the unreduced loss of element i;
 //   grad[i]: d(reduced loss)/d logits[i] (so it already carries 1/count or 1/normalizer).
+//   grad_half[i]: the same gradient in the logits' dtype (half inputs only; an error with fp32
+//     logits): the fp32 gradient rounded to nearest even. A double rounding, so not always
+//     correctly rounded: within 0.5 + B 2^-13 fp16 ULP (2^-16 bf16) of the exact gradient for a
+//     kernel bound of B float ULP (test_half). grad and grad_half may both be requested.
+// With half inputs the loss stays fp32 (as the sum and the fp32 gradient on request).
 struct Outputs {
   std::span<float> loss;
   std::span<float> grad;
+  std::span<std::uint16_t> grad_half = {};  // (initialized: Outputs{loss, grad} stays warning-free)
 };
 
 enum class Reduction {
@@ -155,6 +193,10 @@ const KernelInfo& best_kernel();
 Result focal_loss(const KernelInfo& kernel, const Input& input, const Options& options = {},
                   const Outputs& outputs = {});
 Result focal_loss(const Input& input, const Options& options = {}, const Outputs& outputs = {});
+// Half-precision logits: the same contract (kernels/half.cpp).
+Result focal_loss(const KernelInfo& kernel, const HalfInput& input, const Options& options = {},
+                  const Outputs& outputs = {});
+Result focal_loss(const HalfInput& input, const Options& options = {}, const Outputs& outputs = {});
 
 // Checks everything the driver checks (all but the targets' values, which kernels flag) and
 // returns the kernel parameters and the number of counted elements (for tools and backends

@@ -1,0 +1,406 @@
+// The float-float element: the focal loss and dFL/dz of a binary target at integer gamma 0..4,
+// in float lanes, within 1 ULP over every float32 x. One source for every backend: the scalar
+// kernel ("scalar_ff") and the CUDA kernels instantiate it with ScalarOps below (host and device),
+// the SIMD kernels with their xsimd lane ops (kernels/simd/simd_ff_ops.hpp).
+//
+// Why float-float: in plain float the error of q = 1 - p_t is multiplied by gamma in q^gamma, and
+// no ordering stays within a few ULP at gamma 4; double lanes halve the width of every vector and
+// are scarce on GPUs. Here every quantity is an unevaluated sum hi + lo of two floats, built with
+// error-free transformations (two_prod by FMA, fast_two_sum), and rounded to float once at the end.
+//
+// Only IEEE basic operations (+ - * / with round to nearest), FMA, integer and bit operations and
+// five 16-entry tables are used -- no libm, no approximate-reciprocal instructions -- so every
+// instantiation computes the same bits (verify/tests/test_ff_element.cpp checks it lane by lane).
+// Ops must not contract or reorder: the kernels are compiled with -ffp-contract=off (host) and
+// --fmad=false (CUDA).
+//
+// The math, for z = x (t = 1) or -x (t = 0), a_t the balancing weight, K = gamma:
+//   e = exp(-|z|), r = 1/(1+e); q = 1 - p_t = (z >= 0 ? e r : r), p_t = (z >= 0 ? r : e r)
+//   CE = max(-z, 0) + log1p(e);  FL = a_t q^K CE;  dFL/dz = -a_t q^K (K p_t CE + q)
+// Main path, |z| <= 80 (e is a normal float there):
+//   exp:   n = round(16 a / ln2), a - n ln2/16 = r_hi + r_lo (r_hi exact by FMA), 2^(j/16) from a
+//          table whose rounding error is folded into r_lo, exp(r) = 1 + r + r^2 P(r):
+//          relative error <= 2^-33.5.
+//   1/d:   correctly rounded division, then the residual 1 - d r_hi (exact by FMA) gives r_lo.
+//   log1p: j = round(15 e), (1 + e) inv_j = 1 + f with f's high part exact (Sterbenz), |f| <= 1/30,
+//          log1p(e) = -log(inv_j) + f + f^2 Q(f): relative error <= 2^-29.
+//   The weight is a_t 2^P (exact, P >= 64, see Constants), so the products that build a
+//   subnormal loss stay normal; the result is rounded once to float and scaled back by 2^-P (a
+//   second rounding only when the result is subnormal: <= 0.75 ULP there).
+//   Loss and gradient: <= 0.5 ULP + 2^-28 relative (0.75 ULP for subnormal results).
+// Tail, |z| > 80 or NaN (rare; exact limits, no cancellation):
+//   z < -80: FL = a_t |z| (1 + O(e)), dFL/dz = -a_t (1 + O(e)) with e < 2^-115;
+//   z >  80: FL = a_t e^{-(K+1)z} (1 + O(e)), dFL/dz = -(K+1) FL, by the same exp core on the
+//            float-float argument (K+1) z, scaled by 2^N in two exact steps.
+// The gradient scale s (1, 1/count or 1/normalizer) must be 2^E m with E in [-62, 40]
+// (focal::validate enforces the normalizer's range); m is applied as a float-float factor.
+#pragma once
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "focal/ff_constants.hpp"
+#include "focal/math.hpp"
+
+namespace focal::ff {
+
+template <class F>
+struct FF {
+  F hi, lo;
+};
+
+// ---- error-free transformations and float-float products (unnormalized results) ------------
+template <class Ops, class F>
+FOCAL_HD inline FF<F> two_prod(F a, F b) {
+  const F p = a * b;
+  return {p, Ops::fms(a, b, p)};
+}
+// Exact when |a| >= |b| (or a == 0).
+template <class Ops, class F>
+FOCAL_HD inline FF<F> fast_two_sum(F a, F b) {
+  const F s = a + b;
+  return {s, b - (s - a)};
+}
+// Exact sum of two non-negative floats (ordered by max/min first).
+template <class Ops, class F>
+FOCAL_HD inline FF<F> two_sum_nonneg(F a, F b) {
+  return fast_two_sum<Ops>(Ops::max(a, b), Ops::min(a, b));
+}
+// (a.hi + a.lo)(b.hi + b.lo) without the lo*lo term: relative error <= ~2^-45.
+template <class Ops, class F>
+FOCAL_HD inline FF<F> mul(FF<F> a, FF<F> b) {
+  const F p = a.hi * b.hi;
+  return {p, Ops::fms(a.hi, b.hi, p) + Ops::fma(a.lo, b.hi, a.hi * b.lo)};
+}
+template <class Ops, class F>
+FOCAL_HD inline FF<F> mul(FF<F> a, F b) {
+  const F p = a.hi * b;
+  return {p, Ops::fma(a.lo, b, Ops::fms(a.hi, b, p))};
+}
+template <class Ops, class F>
+FOCAL_HD inline FF<F> sqr(FF<F> a) {
+  const F p = a.hi * a.hi;
+  return {p, Ops::fma(a.hi + a.hi, a.lo, Ops::fms(a.hi, a.hi, p))};
+}
+template <class Ops, class F>
+FOCAL_HD inline F round(FF<F> a) {
+  return a.hi + a.lo;
+}
+
+// 2^n as a float for integer lanes n in [-126, 127].
+template <class Ops, class I>
+FOCAL_HD inline auto pow2(I n) {
+  return Ops::from_bits((n + I(127)) << 23);
+}
+
+// ---- exp: e^(a + a_lo) = 2^k (m.hi + m.lo), m normalized, for a in [-160, 0] ----------------
+template <class Ops>
+struct Exp {
+  FF<typename Ops::F> m;
+  typename Ops::I k;
+};
+
+// kLow = false: a_lo is ignored (0), which saves an addition on the main path.
+template <class Ops, bool kLow>
+FOCAL_HD inline Exp<Ops> exp_core(typename Ops::F a, typename Ops::F a_lo) {
+  using F = typename Ops::F;
+  using I = typename Ops::I;
+  using namespace constants;
+  // 1.5 * 2^23: t's low mantissa bits hold n = round(16 a / ln2), n & 15 indexes the table.
+  const F shift(12582912.0f);
+  const F t = Ops::fma(a, F(kExpScale), shift);
+  const F n = t - shift;
+  // Exact: n ln2hi is a multiple of 2^-28, a of 2^-29 (|a| >= ln2/32 when n != 0), and the
+  // difference is below 2^-5, so it fits in 24 bits.
+  const F r_hi = Ops::fnma(n, F(kLn2Over16Hi), a);
+  F r_lo = Ops::fnma(n, F(kLn2Over16Lo), Ops::template lookup<Table::exp2_err>(t));
+  if constexpr (kLow) r_lo = r_lo + a_lo;
+  const F T = Ops::template lookup<Table::exp2>(t);
+  F p(kExpPoly[0]);
+  p = Ops::fma(p, r_hi, F(kExpPoly[1]));
+  p = Ops::fma(p, r_hi, F(kExpPoly[2]));
+  // exp(r_hi + r_lo) - 1 - r_hi = r_hi^2 P(r_hi) + r_lo (1 + r_hi + r_hi^2/2) + O(2^-36);
+  // |r_lo| reaches 2^-17, so its products with r_hi are kept.
+  const F g = r_hi * Ops::fma(r_hi, F(0.5f), F(1.0f));
+  const F s = Ops::fma(r_hi * r_hi, p, Ops::fma(r_lo, g, r_lo));
+  const FF<F> m = two_prod<Ops>(T, r_hi);
+  const FF<F> h = fast_two_sum<Ops>(T, m.hi);
+  const FF<F> e = fast_two_sum<Ops>(h.hi, h.lo + (m.lo + T * s));
+  const I k = (Ops::bits(t) - Ops::bits(shift)) >> 4;  // floor(n / 16)
+  return {e, k};
+}
+
+// ---- log1p(e) for e = e.hi + e.lo in [0, 1] ----------------------------------------------------
+template <class Ops, class F>
+FOCAL_HD inline FF<F> log1p(FF<F> e) {
+  using namespace constants;
+  const F tj = Ops::fma(e.hi, F(15.0f), F(12582912.0f));  // low bits: j = round(15 e)
+  const F inv = Ops::template lookup<Table::log_inv>(tj);
+  const F c = F(1.0f) - inv;  // exact (inv in [1/2, 1])
+  const FF<F> P = two_prod<Ops>(e.hi, inv);
+  // (1 + e) inv - 1 = f: P.hi in [c/2, 2c] for j >= 1 (and c = 0 for j = 0), so P.hi - c is exact.
+  const F f = P.hi - c;
+  const F f_lo = Ops::fma(e.lo, inv, P.lo);
+  F qp(kLog1pPoly[0]);
+  for (int i = 1; i < int(sizeof kLog1pPoly / sizeof kLog1pPoly[0]); ++i)
+    qp = Ops::fma(qp, f, F(kLog1pPoly[i]));
+  // log1p(f + f_lo) = f + f^2 Q(f) + f_lo (1 - f) + O(f_lo f^2)
+  const F rest = Ops::fma(f * f, qp, Ops::fnma(f_lo, f, f_lo));
+  const FF<F> s = fast_two_sum<Ops>(Ops::template lookup<Table::log_hi>(tj), f);
+  // Left unnormalized (|lo| <= 2^-5 |hi| when j = 0): CE's two_sum and the products absorb it.
+  return {s.hi, s.lo + (rest + Ops::template lookup<Table::log_lo>(tj))};
+}
+
+// w q^K for K in 1..4, w a weight of 2^P or more: the weight goes in before q^K can leave the
+// normal range (q^2 >= 2^-95 whenever a result can be nonzero, q^4 may not be).
+template <int K, class Ops, class F>
+FOCAL_HD inline FF<F> weighted_pow(FF<F> w, FF<F> q) {
+  static_assert(K >= 1 && K <= 4, "weighted_pow covers gamma 1..4");
+  if constexpr (K == 1) return mul<Ops>(w, q);
+  if constexpr (K == 2) return mul<Ops>(mul<Ops>(w, q), q);
+  if constexpr (K == 3) return mul<Ops>(mul<Ops>(w, sqr<Ops>(q)), q);
+  if constexpr (K == 4) {
+    const FF<F> q2 = sqr<Ops>(q);
+    return mul<Ops>(mul<Ops>(w, q2), q2);
+  }
+}
+
+// ---- per-call constants --------------------------------------------------------------------
+// What the element needs of alpha and the gradient scale, computed once per call on the host.
+// The weight carries 2^P, P = 64 + max(E, 0), so that every product that builds a nonzero float
+// result stays a normal float even when the gradient scale 2^E m later enlarges it; the loss is
+// multiplied back by 2^-P, the gradient by 2^(E - P). P <= 104 keeps the largest weighted
+// values (a_t |z| <= 81, gradient <= 325 before m) below float's overflow.
+struct Constants {
+  float w_hi[2], w_lo[2];  // a_t 2^P as float-float, [0]: t = 0, [1]: t = 1 (1 - alpha exact)
+  float a_hi[2], a_lo[2];  // a_t itself (the tail's loss a_t |z| must not overflow)
+  float s_hi, s_lo;        // gradient scale = 2^E (s_hi + s_lo), s_hi in [1, 2)
+  float loss_pow2;         // 2^-P
+  float grad_pow2;         // 2^(E - P)
+  bool scaled;             // s_hi + s_lo != 1 (else that product is skipped)
+};
+
+// The gradient scale's exponent range the element supports (focal::validate enforces it).
+inline constexpr int kMinScaleExp = -62, kMaxScaleExp = 40;
+
+// alpha <= 1 (alpha < 0: a_t = 1); grad_scale = 2^E m, m in [1, 2), E in [-62, 40].
+inline Constants make_constants(float alpha, double grad_scale) {
+  Constants c{};
+  int e = 0;
+  const double m = std::frexp(grad_scale, &e) * 2.0;  // grad_scale = m 2^(e-1)
+  const int E = e - 1, P = 64 + (E > 0 ? E : 0);
+  for (int t = 0; t < 2; ++t) {
+    const double a = alpha < 0.0f ? 1.0 : t ? double(alpha) : 1.0 - double(alpha);  // exact
+    c.a_hi[t] = float(a);
+    c.a_lo[t] = float(a - double(c.a_hi[t]));
+    c.w_hi[t] = std::ldexp(c.a_hi[t], P);
+    c.w_lo[t] = std::ldexp(c.a_lo[t], P);
+  }
+  c.s_hi = float(m);
+  c.s_lo = float(m - double(c.s_hi));
+  c.loss_pow2 = std::ldexp(1.0f, -P);
+  c.grad_pow2 = std::ldexp(1.0f, E - P);
+  c.scaled = !(m == 1.0);
+  return c;
+}
+
+// ---- the element -------------------------------------------------------------------------------
+// Ops: F (float lanes), I (int32 lanes), M (lane mask) and fma, fms, fnma, min, max, abs, select, bits,
+// from_bits, neg (sign flip, also of zeros), neg_abs (-|a|), is_nan, lookup<Table>(carrier: index in the low 4 bits of its bit pattern), all, none.
+// For the same bits everywhere, min/max must return their second operand when the first is not
+// strictly smaller/larger (x86 minps/maxps semantics); no NaN reaches them on the main path.
+template <class Ops, int K>
+struct Element {
+  using F = typename Ops::F;
+  using I = typename Ops::I;
+  using M = typename Ops::M;
+  static_assert(K >= 0 && K <= 4, "the float-float element covers gamma 0..4");
+
+  F w_hi[2], w_lo[2], a_hi[2], a_lo[2], s_hi, s_lo, loss_pow2, grad_pow2;
+  bool scaled;
+
+  FOCAL_HD static Element make(const Constants& c) {
+    return {{F(c.w_hi[0]), F(c.w_hi[1])}, {F(c.w_lo[0]), F(c.w_lo[1])},
+            {F(c.a_hi[0]), F(c.a_hi[1])}, {F(c.a_lo[0]), F(c.a_lo[1])},
+            F(c.s_hi), F(c.s_lo), F(c.loss_pow2), F(c.grad_pow2), c.scaled};
+  }
+
+  // Loss and dFL/dx (scaled) of x with target pos (t = 1) or not (t = 0), both rounded to float.
+  // kGrad = false: the gradient's arithmetic is skipped (grad is 0).
+  template <bool kGrad>
+  FOCAL_HD math::LossGrad<F> binary(F x, M pos) const {
+    const F z = Ops::select(pos, x, Ops::neg(x));
+    const FF<F> w{Ops::select(pos, w_hi[1], w_hi[0]), Ops::select(pos, w_lo[1], w_lo[0])};
+    const M in = Ops::abs(x) <= F(80.0f);  // false for NaN
+    math::LossGrad<F> v = Ops::all(in) ? main<kGrad>(z, w) : rare<kGrad>(z, w, pos, in);
+    if constexpr (kGrad) v.grad = Ops::select(pos, v.grad, Ops::neg(v.grad));
+    return v;
+  }
+
+  // Some lane has |z| > 80 or NaN: the tail, blended with the main path's lanes (vectors).
+  template <bool kGrad>
+  FOCAL_HD math::LossGrad<F> rare(F z, FF<F> w, M pos, M in) const {
+    if (Ops::none(in)) return tail<kGrad>(z, w, pos);
+    const auto a = main<kGrad>(z, w);
+    const auto b = tail<kGrad>(z, w, pos);
+    return {Ops::select(in, a.loss, b.loss), Ops::select(in, a.grad, b.grad)};
+  }
+
+  // |z| <= 80.
+  template <bool kGrad>
+  FOCAL_HD math::LossGrad<F> main(F z, FF<F> w) const {
+    const F one(1.0f), zero(0.0f);
+    const Exp<Ops> ex = exp_core<Ops, false>(Ops::neg_abs(z), zero);
+    const F scale = pow2<Ops>(ex.k);  // k in [-116, 0]: e stays a normal float
+    const FF<F> e{ex.m.hi * scale, ex.m.lo * scale};
+    const FF<F> d = fast_two_sum<Ops>(one, e.hi);
+    const F d_lo = d.lo + e.lo;
+    const F r_hi = one / d.hi;
+    const F rho = Ops::fnma(d_lo, r_hi, Ops::fnma(d.hi, r_hi, one));  // 1 - (d + d_lo) r_hi
+    const FF<F> r{r_hi, r_hi * rho};
+    const FF<F> er = mul<Ops>(e, r);
+    const M zpos = z >= zero;
+    const FF<F> q{Ops::select(zpos, er.hi, r.hi), Ops::select(zpos, er.lo, r.lo)};
+    const FF<F> l = log1p<Ops>(e);
+    FF<F> ce = two_sum_nonneg<Ops>(Ops::max(Ops::neg(z), zero), l.hi);
+    ce.lo = ce.lo + l.lo;
+    FF<F> wq = w;  // a_t 2^P q^K
+    if constexpr (K > 0) wq = weighted_pow<K, Ops>(w, q);
+    math::LossGrad<F> v;
+    v.loss = round<Ops>(mul<Ops>(wq, ce)) * loss_pow2;
+    if constexpr (kGrad) {
+      FF<F> g = q;  // K p_t CE + q
+      if constexpr (K > 0) {
+        const FF<F> pt{Ops::select(zpos, r.hi, er.hi), Ops::select(zpos, r.lo, er.lo)};
+        const FF<F> u = mul<Ops>(mul<Ops>(pt, ce), F(float(K)));
+        g = two_sum_nonneg<Ops>(u.hi, q.hi);
+        g.lo = g.lo + (u.lo + q.lo);
+      }
+      v.grad = Ops::neg(finish_grad(mul<Ops>(wq, g)));
+    } else {
+      v.grad = zero;
+    }
+    return v;
+  }
+
+  // |z| > 80, +-inf and NaN.
+  template <bool kGrad>
+  FOCAL_HD math::LossGrad<F> tail(F z, FF<F> w, M pos) const {
+    const F zero(0.0f), inf(INFINITY);
+    const F az = Ops::abs(z);
+    const M neg = z < zero;
+    // z < -80: a_t |z|, exact product rounded once (|z| = inf: inf, or 0 when a_t = 0).
+    const FF<F> a{Ops::select(pos, a_hi[1], a_hi[0]), Ops::select(pos, a_lo[1], a_lo[0])};
+    const F zc = Ops::min(az, F(FLT_MAX));
+    const F loss_neg = Ops::select(az == inf, Ops::select(a.hi > zero, inf, zero),
+                                   round<Ops>(mul<Ops>(a, zc)));
+    // z > 80: a_t e^{-(K+1) z}. Arguments beyond 140 give 0 even at the largest scale 2^40.
+    constexpr float k1 = float(K + 1);
+    const F wz = F(k1) * az;
+    const M capped = !(wz <= F(140.0f));
+    const F arg_hi = Ops::select(capped, F(140.0f), wz);
+    const F arg_lo = Ops::select(capped, zero, Ops::fms(F(k1), az, wz));
+    const Exp<Ops> ex = exp_core<Ops, true>(Ops::neg(arg_hi), Ops::neg(arg_lo));
+    const FF<F> wm = mul<Ops>(w, ex.m);  // a_t 2^P m
+    const F loss_pos = times_pow2(round<Ops>(wm) * loss_pow2, ex.k);
+    math::LossGrad<F> v;
+    v.loss = Ops::select(neg, loss_neg, loss_pos);
+    if constexpr (kGrad) {
+      const F grad_neg = finish_grad(w);
+      FF<F> gp = mul<Ops>(wm, F(k1));
+      if (scaled) gp = mul<Ops>(gp, FF<F>{s_hi, s_lo});
+      const F grad_pos = times_pow2(round<Ops>(gp) * grad_pow2, ex.k);
+      v.grad = Ops::neg(Ops::select(neg, grad_neg, grad_pos));
+    } else {
+      v.grad = zero;
+    }
+    const M nan = Ops::is_nan(z);
+    return {Ops::select(nan, z, v.loss), Ops::select(nan, z, v.grad)};
+  }
+
+  // A weighted (2^P) float-float gradient times the gradient scale, rounded once.
+  FOCAL_HD F finish_grad(FF<F> g) const {
+    if (scaled) g = mul<Ops>(g, FF<F>{s_hi, s_lo});
+    return round<Ops>(g) * grad_pow2;
+  }
+
+  // v 2^k for k in [-203, 0], rounded once when the result is not 0: 2^k in two normal halves,
+  // and v 2^(k/2) is exact whenever v 2^k >= 2^-150 (it is then >= 2^(-150 + 57)). v itself is
+  // exact or, when it is below 2^-126, so small that v 2^k (k <= -115 here) rounds to 0.
+  FOCAL_HD static F times_pow2(F v, I k) {
+    const I k1 = k >> 1;
+    return (v * pow2<Ops>(k1)) * pow2<Ops>(k - k1);
+  }
+};
+
+// ---- scalar lanes (the scalar_ff kernel on the host, the CUDA kernels on the device) ----------
+#if defined(__CUDACC__)
+// The tables in constant memory for the device (host code reads constants::kTables).
+static __constant__ float kTablesDevice[constants::kTableCount][16] = {FOCAL_FF_TABLES};
+#endif
+
+struct ScalarOps {
+  using F = float;
+  using I = std::int32_t;
+  using M = bool;
+  FOCAL_HD static F fma(F a, F b, F c) {
+#if defined(__CUDA_ARCH__)
+    return __fmaf_rn(a, b, c);
+#else
+    return std::fma(a, b, c);
+#endif
+  }
+  FOCAL_HD static F fms(F a, F b, F c) { return fma(a, b, -c); }   // a b - c, one rounding
+  FOCAL_HD static F fnma(F a, F b, F c) { return fma(-a, b, c); }  // c - a b, one rounding
+  FOCAL_HD static F min(F a, F b) { return a < b ? a : b; }
+  FOCAL_HD static F max(F a, F b) { return a > b ? a : b; }
+  FOCAL_HD static F abs(F a) { return from_bits(bits(a) & 0x7fffffff); }
+  FOCAL_HD static F neg(F a) { return from_bits(bits(a) ^ I(0x80000000u)); }
+  FOCAL_HD static F neg_abs(F a) { return from_bits(bits(a) | I(0x80000000u)); }
+  FOCAL_HD static F select(M m, F a, F b) { return m ? a : b; }
+  FOCAL_HD static M is_nan(F a) { return a != a; }
+  FOCAL_HD static bool all(M m) { return m; }
+  FOCAL_HD static bool none(M m) { return !m; }
+  FOCAL_HD static I bits(F v) {
+#if defined(__CUDA_ARCH__)
+    return __float_as_int(v);
+#else
+    I i;
+    std::memcpy(&i, &v, sizeof i);
+    return i;
+#endif
+  }
+  FOCAL_HD static F from_bits(I i) {
+#if defined(__CUDA_ARCH__)
+    return __int_as_float(i);
+#else
+    F v;
+    std::memcpy(&v, &i, sizeof v);
+    return v;
+#endif
+  }
+  template <constants::Table T>
+  FOCAL_HD static F lookup(F carrier) {
+#if defined(__CUDA_ARCH__)
+    return kTablesDevice[int(T)][bits(carrier) & 15];
+#else
+    return constants::kTables[int(T)][bits(carrier) & 15];
+#endif
+  }
+};
+
+// Calls f(std::integral_constant-like K) for gamma in {0..4}; returns false for other gamma
+// (those take the double element).
+template <class F>
+inline bool with_int_gamma(float gamma, F&& f) {
+  if (gamma == 0.0f) return f.template operator()<0>(), true;
+  if (gamma == 1.0f) return f.template operator()<1>(), true;
+  if (gamma == 2.0f) return f.template operator()<2>(), true;
+  if (gamma == 3.0f) return f.template operator()<3>(), true;
+  if (gamma == 4.0f) return f.template operator()<4>(), true;
+  return false;
+}
+
+}  // namespace focal::ff
