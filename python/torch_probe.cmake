@@ -43,6 +43,11 @@ string(REGEX MATCH "include=([^\n]*)" _ "${focal_torch_out}")
 set(FOCAL_TORCH_include "${CMAKE_MATCH_1}")
 string(REGEX MATCH "libdir=([^\n]*)" _ "${focal_torch_out}")
 set(FOCAL_TORCH_libdir "${CMAKE_MATCH_1}")
+list(GET FOCAL_TORCH_include 0 focal_torch_include0)
+if(NOT EXISTS "${focal_torch_include0}/torch/library.h")
+  message(FATAL_ERROR "focal: torch ${FOCAL_TORCH_version} has no C++ headers in ${focal_torch_include0} "
+          "(Debian's python3-torch: apt-get install libtorch-dev)")
+endif()
 message(STATUS "focal: torch ${FOCAL_TORCH_version} (CUDA: ${FOCAL_TORCH_cuda}, C++11 ABI: ${FOCAL_TORCH_abi})")
 
 # The library and the op share std::string across calls: one ABI for the whole build.
