@@ -89,13 +89,16 @@ Call make_call(const Tensor& logits, const Tensor& targets, std::int64_t num_cla
   const bool labels = num_classes >= 0;
   const char* xname = labels ? "logits" : "inputs";
   const char* tname = labels ? "labels" : "targets";
-  TORCH_CHECK_TYPE(logits.scalar_type() == at::kFloat, "focal_kernels: argument '", xname,
-                   "': expected a torch.float32 tensor, got ", dtype_name(logits), " (convert with .float())");
+  const auto xt = logits.scalar_type();
+  TORCH_CHECK_TYPE(xt == at::kFloat || xt == at::kHalf || xt == at::kBFloat16, "focal_kernels: argument '",
+                   xname, "': expected a torch.float32, torch.float16 or torch.bfloat16 tensor, got ",
+                   dtype_name(logits), " (convert with .float())");
   TORCH_CHECK_VALUE(targets.device() == logits.device(), "focal_kernels: argument '", tname,
                     "': expected a tensor on ", logits.device(), " (the device of ", xname, "), got ",
                     targets.device());
   Call call;
   call.num_classes = num_classes;
+  call.dtype = xt == at::kHalf ? focal::Dtype::fp16 : xt == at::kBFloat16 ? focal::Dtype::bf16 : focal::Dtype::fp32;
   call.kernel = kernel ? c10::optional<std::string>(str(*kernel)) : c10::nullopt;
   call.with_grad = with_grad;
   call.options.alpha = static_cast<float>(alpha);
@@ -134,6 +137,10 @@ Call make_call(const Tensor& logits, const Tensor& targets, std::int64_t num_cla
     TORCH_CHECK_VALUE(targets.sizes() == logits.sizes(), "focal_kernels: argument 'targets': expected "
                       "the shape of inputs ", shape(logits.sizes()), ", got ", shape(targets.sizes()));
     call.layout = tt == at::kFloat ? Call::Layout::soft : Call::Layout::dense;
+    // The library's half path takes 0/1 targets only (HalfDenseInput).
+    TORCH_CHECK_TYPE(call.layout == Call::Layout::dense || call.dtype == focal::Dtype::fp32, "focal_kernels: "
+                     "argument 'targets': with ", dtype_name(logits), " inputs expected torch.bool or "
+                     "torch.uint8 0/1 targets, got ", dtype_name(targets), " (soft targets need float32 inputs)");
   }
   call.logits = logits.contiguous();
   switch (call.layout) {
@@ -155,14 +162,15 @@ std::tuple<Tensor, Tensor> forward_impl(const Tensor& logits, const Tensor& targ
                                         c10::optional<double> normalizer, OptStr kernel, bool with_grad) {
   const Call call = make_call(logits, targets, num_classes, alpha, gamma, reduction, normalizer, kernel,
                               with_grad);
-  const auto opts = logits.options().dtype(at::kFloat);
+  // Results in the logits' dtype, as torchvision's (a half loss is the fp32 loss rounded once).
+  const auto opts = logits.options();
   Out out;
-  if (call.options.reduction == focal::Reduction::none) out.loss = at::empty(logits.sizes(), opts);
+  if (call.options.reduction == focal::Reduction::none) out.loss = at::empty(logits.sizes(), opts.dtype(at::kFloat));
   out.grad = with_grad ? at::empty(logits.sizes(), opts) : at::empty({0}, opts);
   double value = Cuda ? run_cuda(call, out) : run_cpu(call, out);
-  if (call.options.reduction == focal::Reduction::none) return {out.loss, out.grad};
+  if (call.options.reduction == focal::Reduction::none) return {out.loss.to(logits.scalar_type()), out.grad};
   if (call.torch_mean && logits.numel() == 0) value = std::numeric_limits<double>::quiet_NaN();  // torch's mean
-  return {at::scalar_tensor(value, opts), out.grad};
+  return {at::scalar_tensor(value, opts.dtype(at::kFloat)).to(logits.scalar_type()), out.grad};
 }
 
 // ---- autograd: forward once with the gradient, backward = saved gradient * grad_output ----

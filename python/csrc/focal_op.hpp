@@ -15,10 +15,11 @@ namespace focal_torch {
 // One call of focal_kernels::forward, checked: contiguous tensors of the right dtypes, the
 // layout chosen from the targets' dtype, the reduction parsed.
 struct Call {
-  at::Tensor logits;   // float32, contiguous
+  at::Tensor logits;   // float32 (or float16/bfloat16: see dtype), contiguous
   at::Tensor targets;  // dense: uint8; soft: float32; labels: int32 (all contiguous)
   enum class Layout { dense, soft, labels } layout;
   std::int64_t num_classes;  // labels only
+  focal::Dtype dtype;        // the logits': fp32, or fp16/bf16 (dense and labels layouts only)
   focal::Options options;
   bool torch_mean;     // torchvision's mean: NaN over an empty input
   c10::optional<std::string> kernel;
@@ -27,8 +28,8 @@ struct Call {
 
 // Per-element outputs for a call (empty tensors when not requested) and the result tensor.
 struct Out {
-  at::Tensor loss;  // reduction none: per-element loss (logits' shape); else undefined
-  at::Tensor grad;  // with_grad: d(result)/d(logits), logits' shape; else an empty tensor
+  at::Tensor loss;  // reduction none: per-element loss (logits' shape, float32); else undefined
+  at::Tensor grad;  // with_grad: d(result)/d(logits), logits' shape and dtype; else an empty tensor
 };
 
 // The forward op on host tensors (focal_op_cpu.cpp) and on CUDA tensors (focal_op_cuda.cpp):

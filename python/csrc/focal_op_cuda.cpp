@@ -57,6 +57,8 @@ focal::cuda::Workspace& workspace(int device) {
 }  // namespace
 
 double run_cuda(const Call& call, Out& out) {
+  TORCH_CHECK_TYPE(call.dtype == focal::Dtype::fp32, "focal_kernels: argument 'inputs': float16/bfloat16 "
+                   "logits are not supported on CUDA yet (the library's half path is host-only); use .float()");
   const c10::cuda::CUDAGuard guard(call.logits.device());
   const int device = call.logits.device().index();
   const auto stream = reinterpret_cast<focal::cuda::Stream>(c10::cuda::getCurrentCUDAStream(device).stream());

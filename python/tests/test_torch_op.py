@@ -172,3 +172,36 @@ def test_labels_against_mpfr_and_one_hot(gen, label_dtype):
     # The same elements through the dense layout (one-hot targets; ignored rows dropped).
     dense = sigmoid_focal_loss(x.detach()[keep], one_hot[keep], reduction="sum")
     assert dense.item() == pytest.approx(total, rel=1e-6)
+
+
+def half_ulp(v, dtype):
+    """Spacing of `dtype` (float16 / bfloat16) at |v| (subnormal spacing below the normal range)."""
+    mant, emin = (10, -14) if dtype == torch.float16 else (7, -126)
+    e = np.maximum(np.floor(np.log2(np.maximum(np.abs(v), 1e-300))), emin)
+    return np.exp2(e - mant)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_logits_against_mpfr(gen, dtype):
+    # Half logits, 0/1 targets: loss and gradient in the logits' dtype, within 1 ULP of that
+    # dtype of the truth at the half value (the library's bound: 0.5 + 2^-13 B).
+    x = torch.cat([torch.randn(200, generator=gen) * 6, torch.tensor([-16.0, 17.0, 30.0, -60.0])]).to(dtype)
+    t = torch.rand(x.shape, generator=gen) < 0.3
+    t[-4:] = torch.tensor([False, True, True, False])
+    xr = x.clone().requires_grad_()
+    loss = sigmoid_focal_loss(xr, t, reduction="none")
+    loss.backward(torch.ones_like(loss))
+    assert loss.dtype == dtype and xr.grad.dtype == dtype
+    want_l, want_g = reference(x.float().numpy(), t.float().numpy())
+    for got, want in ((loss.detach().float().numpy(), want_l), (xr.grad.float().numpy(), want_g)):
+        err = np.abs(got.astype(np.float64) - want) / half_ulp(want.astype(np.float64), dtype)
+        assert err.max() <= 1.0, f"{dtype}: {err.max():.3g} ULP at x={x[int(np.argmax(err))]}"
+    total = float(want_l.astype(np.float64).sum())
+    s = sigmoid_focal_loss(x, t.to(torch.uint8), reduction="sum")
+    assert s.dtype == dtype and float(s) == pytest.approx(total, rel=2.0 ** -7)
+    lab = torch.randint(-1, 4, (20,), generator=gen)
+    xl = (torch.randn(20, 3, generator=gen) * 4).to(dtype)
+    want32 = sigmoid_focal_loss_labels(xl.float(), lab, kernel="scalar")
+    assert float(sigmoid_focal_loss_labels(xl, lab)) == pytest.approx(float(want32), rel=2.0 ** -7)
+    with pytest.raises(TypeError, match="argument 'targets'.*bool or torch.uint8"):
+        sigmoid_focal_loss(x, t.float())
