@@ -123,3 +123,5 @@ def test_opcheck():
         torch.library.opcheck(torch.ops.focal_kernels.sigmoid_focal_loss.default, (x, t, 0.25, 2.0, reduction))
     torch.library.opcheck(torch.ops.focal_kernels.sigmoid_focal_loss_labels.default,
                           (x, lab, 0.25, 2.0, "sum", 4.0))
+    xh = x.detach().to(torch.bfloat16).requires_grad_()
+    torch.library.opcheck(torch.ops.focal_kernels.sigmoid_focal_loss.default, (xh, t.bool(), 0.25, 2.0, "none"))
