@@ -1,14 +1,11 @@
-// CUDA benchmarks for focal-bench: the three CUDA kernels on device-resident data, timed with
-// CUDA events on a stream (UseManualTime) after a warm-up, beside two ceilings measured in the
-// same run over the same bytes:
-//   probe_cuda_read/<n>  cub::DeviceReduce::Sum over as many bytes as the dense input of n
-//                        logits (5n bytes: fp32 logits + u8 targets),
-//   probe_cuda_copy/<n>  cudaMemcpyAsync device-to-device of those 5n bytes (counted as 10n:
-//                        read + write).
-// Names: focal_sum/<kernel>/<layout>/<n> (sum only), focal_grad/<kernel>/<layout>/<n> (sum and
-// the per-element gradient written in the same pass). Counters: items_per_second (logits),
-// GB_per_s (decimal, bytes the kernel must move: inputs once, outputs once), frac_read and
-// frac_copy (this GB/s over the probe's GB/s at the same n, when the probe ran before it).
+// CUDA benchmarks for focal-bench: the registry's CUDA kernels on device-resident data, timed
+// with CUDA events on a stream (UseManualTime) after a warm-up, beside two ceilings measured in
+// the same run over the same bytes:
+//   probe_cuda_read/n:<n>  cub::DeviceReduce::Sum over as many bytes as the dense input of n
+//                          logits (5n bytes: fp32 logits + u8 targets),
+//   probe_cuda_copy/n:<n>  cudaMemcpyAsync device-to-device of those 5n bytes (counted as 10n:
+//                          read + write).
+// Names, layout words, counters and bytes: bench/names.hpp, as for the CPU benchmarks.
 // Inputs are rotated among enough copies that consecutive iterations touch more than 3x the L2,
 // so the numbers are DRAM numbers also for n below the L2 size.
 #include <benchmark/benchmark.h>
@@ -16,12 +13,14 @@
 
 #include <cub/device/device_reduce.cuh>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cuda_bench.hpp"
 #include "focal/cuda.hpp"
@@ -35,12 +34,7 @@ void check(cudaError_t err, const char* what) {
     throw cuda_error(std::string("focal-bench: CUDA ") + what + ": " + cudaGetErrorString(err));
 }
 
-enum class Layout { dense, soft, labels };
-constexpr std::size_t kClasses = 80;  // labels layout: RetinaNet's COCO classes
-
-const char* layout_name(Layout l) {
-  return l == Layout::dense ? "dense_u8" : l == Layout::soft ? "soft_f32" : "labels_c80";
-}
+constexpr std::size_t kClasses = kLabelClasses;
 
 // Random inputs generated on the device (a hash per index: no host generation of 2^28 values).
 __device__ __forceinline__ std::uint32_t mix(std::uint64_t v) {
@@ -70,9 +64,7 @@ struct Arena {
   std::size_t rows = 0;  // labels layout
   std::size_t copies = 1;
   std::unique_ptr<cuda::DeviceMemory> x, t, grad;
-  std::size_t input_bytes() const {
-    return n * 4 + (layout == Layout::dense ? n : layout == Layout::soft ? 4 * n : 4 * rows);
-  }
+  std::size_t input_bytes() const { return std::size_t(moved_bytes(layout, n, false)); }
   cuda::DeviceInput input(std::size_t c) const {
     const float* xs = x->as<float>() + c * n;
     if (layout == Layout::dense) return cuda::DenseDeviceInput{xs, t->as<std::uint8_t>() + c * n, n};
@@ -95,7 +87,7 @@ std::size_t copies_for(std::size_t bytes_per_copy) {
 
 Arena& arena(Layout layout, std::size_t n_wanted, bool with_grad) {
   static std::unique_ptr<Arena> cur;
-  const std::size_t n = layout == Layout::labels ? n_wanted / kClasses * kClasses : n_wanted;
+  const std::size_t n = layout_logits(layout, n_wanted);
   if (cur && cur->layout == layout && cur->n == n && (!with_grad || cur->grad)) return *cur;
   cur.reset();  // free the previous arena first
   auto a = std::make_unique<Arena>();
@@ -157,18 +149,19 @@ void timed_loop(benchmark::State& st, std::size_t copies, Body&& body, double by
   check(cudaStreamDestroy(stream), "cudaStreamDestroy");
   const double iters = double(st.iterations());
   st.SetItemsProcessed(std::int64_t(iters) * std::int64_t(items_per_iter));
-  st.counters["GB_per_s"] = benchmark::Counter(bytes_per_iter * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  st.SetBytesProcessed(std::int64_t(bytes_per_iter * iters));
   const double gbps = seconds > 0 ? bytes_per_iter * iters / seconds * 1e-9 : 0;
   if (record) (*record)[n_key] = gbps;
   if (!record) {
     if (auto it = probe_read_gbps().find(n_key); it != probe_read_gbps().end() && it->second > 0)
-      st.counters["frac_read"] = gbps / it->second;
+      st.counters[kCounterFracRead] = gbps / it->second;
     if (auto it = probe_copy_gbps().find(n_key); it != probe_copy_gbps().end() && it->second > 0)
-      st.counters["frac_copy"] = gbps / it->second;
+      st.counters[kCounterFracCopy] = gbps / it->second;
   }
 }
 
-void bm_probe_read(benchmark::State& st, std::size_t n) {
+void bm_probe_read(benchmark::State& st) {
+  const auto n = std::size_t(st.range(0));
   try {
     const std::size_t bytes = 5 * n, floats = bytes / 4;
     const std::size_t copies = copies_for(bytes);
@@ -191,7 +184,8 @@ void bm_probe_read(benchmark::State& st, std::size_t n) {
   }
 }
 
-void bm_probe_copy(benchmark::State& st, std::size_t n) {
+void bm_probe_copy(benchmark::State& st) {
+  const auto n = std::size_t(st.range(0));
   try {
     const std::size_t bytes = 5 * n;
     const std::size_t copies = copies_for(2 * bytes);
@@ -210,7 +204,8 @@ void bm_probe_copy(benchmark::State& st, std::size_t n) {
   }
 }
 
-void bm_focal(benchmark::State& st, cuda::Reducer reducer, Layout layout, bool grad, std::size_t n) {
+void bm_focal(benchmark::State& st, cuda::Reducer reducer, Layout layout, bool grad) {
+  const auto n = std::size_t(st.range(0));
   try {
     Arena& a = arena(layout, n, grad);
     cuda::Workspace ws;
@@ -232,14 +227,20 @@ void bm_focal(benchmark::State& st, cuda::Reducer reducer, Layout layout, bool g
   }
 }
 
-const char* reducer_name(cuda::Reducer r) {
-  switch (r) {
-    case cuda::Reducer::warp: return "cuda_warp";
-    case cuda::Reducer::cub_block: return "cuda_cub";
-    case cuda::Reducer::cub_device: return "cuda_cub_device";
-    case cuda::Reducer::warp_fast: return "cuda_warp_fast";
-  }
-  return "?";
+// The device-pointer API's reducer behind each registry name (the registry is the list of
+// kernels; this maps those it has to the enum the device API takes).
+bool reducer_for(std::string_view name, cuda::Reducer* out) {
+  static const std::pair<std::string_view, cuda::Reducer> table[] = {
+      {"cuda_warp", cuda::Reducer::warp},
+      {"cuda_cub", cuda::Reducer::cub_block},
+      {"cuda_cub_device", cuda::Reducer::cub_device},
+      {"cuda_warp_fast", cuda::Reducer::warp_fast}};
+  for (const auto& [n, r] : table)
+    if (n == name) {
+      *out = r;
+      return true;
+    }
+  return false;
 }
 
 }  // namespace
@@ -270,38 +271,49 @@ void add_cuda_context() {
   benchmark::AddCustomContext("cuda_driver_runtime", std::to_string(driver) + "/" + std::to_string(runtime));
 }
 
-void register_cuda_benchmarks() {
+int register_cuda_benchmarks(const std::vector<std::string>& kernels,
+                             const std::vector<int>& log2_sizes,
+                             const std::vector<Layout>& layouts) {
   std::string why;
   if (!cuda::available(&why)) {
     std::fprintf(stderr, "focal-bench: CUDA benchmarks not registered: %s\n", why.c_str());
-    return;
+    return 0;
   }
-  const cuda::Reducer all[] = {cuda::Reducer::warp, cuda::Reducer::cub_block, cuda::Reducer::cub_device,
-                               cuda::Reducer::warp_fast};
-  for (int lg : {16, 20, 24, 27, 28}) {
-    const std::size_t n = std::size_t(1) << lg;
-    const std::string ns = std::to_string(n);
+  std::vector<std::pair<std::string, cuda::Reducer>> chosen;
+  for (const auto& k : focal::kernels()) {
+    if (k.backend != "cuda") continue;
+    const std::string name(k.name);
+    if (!kernels.empty() && std::find(kernels.begin(), kernels.end(), name) == kernels.end()) continue;
+    cuda::Reducer r;
+    if (reducer_for(name, &r))
+      chosen.emplace_back(name, r);
+    else
+      std::fprintf(stderr, "focal-bench: CUDA kernel '%s' has no device-pointer reducer: not benchmarked\n",
+                   name.c_str());
+  }
+  const std::vector<int> sizes = log2_sizes.empty() ? std::vector<int>{16, 20, 24, 27, 28} : log2_sizes;
+  auto reg = [](const std::string& name, auto fn, auto... args) {
+    return benchmark::RegisterBenchmark(name.c_str(), fn, args...)
+        ->ArgName(kArgN)->UseManualTime()->Unit(benchmark::kMicrosecond);
+  };
+  int count = 0;
+  for (int lg : sizes) {
+    const auto n = std::int64_t(1) << lg;
     // Probes first: the kernels' fractions use the probe measured just before, in this run.
-    benchmark::RegisterBenchmark(("probe_cuda_read/" + ns).c_str(), bm_probe_read, n)->UseManualTime()->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("probe_cuda_copy/" + ns).c_str(), bm_probe_copy, n)->UseManualTime()->Unit(benchmark::kMicrosecond);
-    for (auto r : all)
-      benchmark::RegisterBenchmark(("focal_sum/" + std::string(reducer_name(r)) + "/dense_u8/" + ns).c_str(),
-                                   bm_focal, r, Layout::dense, false, n)
-          ->UseManualTime()->Unit(benchmark::kMicrosecond);
-    for (auto r : all)
-      benchmark::RegisterBenchmark(("focal_grad/" + std::string(reducer_name(r)) + "/dense_u8/" + ns).c_str(),
-                                   bm_focal, r, Layout::dense, true, n)
-          ->UseManualTime()->Unit(benchmark::kMicrosecond);
-    if (lg == 24 || lg == 27)
-      for (Layout l : {Layout::soft, Layout::labels}) {
-        benchmark::RegisterBenchmark(("focal_sum/cuda_warp/" + std::string(layout_name(l)) + "/" + ns).c_str(),
-                                     bm_focal, cuda::Reducer::warp, l, false, n)
-            ->UseManualTime()->Unit(benchmark::kMicrosecond);
-        benchmark::RegisterBenchmark(("focal_grad/cuda_warp/" + std::string(layout_name(l)) + "/" + ns).c_str(),
-                                     bm_focal, cuda::Reducer::warp, l, true, n)
-            ->UseManualTime()->Unit(benchmark::kMicrosecond);
-      }
+    reg(kProbeCudaRead, bm_probe_read)->Arg(n);
+    reg(kProbeCudaCopy, bm_probe_copy)->Arg(n);
+    // dense at every size; the others at 2^24 and 2^27 only (every size when sizes were given)
+    for (Layout l : kLayouts) {
+      if (std::find(layouts.begin(), layouts.end(), l) == layouts.end()) continue;
+      if (l != Layout::dense && log2_sizes.empty() && lg != 24 && lg != 27) continue;
+      for (bool grad : {false, true})
+        for (const auto& [name, r] : chosen) {
+          reg(kernel_family(grad, name, l), bm_focal, r, l, grad)->Arg(n);
+          ++count;
+        }
+    }
   }
+  return count;
 }
 
 }  // namespace focal::bench

@@ -1,29 +1,20 @@
 // focal-bench: every available CPU kernel of the registry (and the CUDA ones, via cuda_bench.hpp,
 // when built with CUDA) x op x layout x size, beside memory probes measured in the same run.
+// Names, layouts, counters and bytes: bench/names.hpp (shared with the CUDA benchmarks).
+// All CPU times are wall-clock (UseRealTime), so openmp's threads count.
 //
-// Names:   focal_sum/<kernel>/<layout>/<n>    loss sum only (no per-element output)
-//          focal_grad/<kernel>/<layout>/<n>   sum + fp32 gradient written, one pass
-//          .../threads:<k>                    openmp only, k = 1 .. number of cores
-//          probe_read/<n>   sums n fp32 + n u8 (the bytes of the dense input)
-//          probe_copy/<n>   copies n fp32 (read 4 B + write 4 B per element)
-// Layouts: dense (fp32 logits + u8 targets), labels_c80 (80 classes: fp32 logits + an int32
-//          label per 80 logits; n/80 rows).
-// Counters: items_per_second = logits per second; GB_per_s = decimal GB/s of the bytes the op
-//          must move (dense: 4 B logit + 1 B target, + 4 B gradient written for focal_grad;
-//          labels: 4 B + 4/80 B, + 4 B); frac_read / frac_copy = GB_per_s over the probe's GB/s
-//          at the same n (probes run first at each size).
-// All times are wall-clock (UseRealTime), so openmp's threads count.
-//
-// Extra flags (taken out of argv before benchmark::Initialize; every --benchmark_* flag works):
-//   --focal_sizes=10,16,20,24,28   log2 of n (default 12,16,20,24)
-//   --focal_kernels=avx512,openmp  kernels to run (default: every available CPU kernel)
-//   --focal_scalar_max=20          largest log2 n for the scalar kernel (default 20: it is slow)
+// Extra flags (taken out of argv before benchmark::Initialize; every --benchmark_* flag works;
+// --help lists both): see kFocalHelp below. Exit status: 0 ok, 1 nothing to run (a filter or
+// --focal_kernels that matches nothing, a named kernel unavailable here) or --benchmark_out not
+// writable, 2 a bad argument.
 #include <benchmark/benchmark.h>
 #if FOCAL_HAVE_OPENMP
 #include <omp.h>
 #endif
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -38,13 +29,30 @@
 #include <vector>
 
 #include "focal/focal.hpp"
+#include "focal_support/machine.hpp"
+#include "focal_support/version.hpp"
+#include "names.hpp"
 #if FOCAL_HAVE_CUDA
 #include "cuda_bench.hpp"
 #endif
 
 namespace {
 
-constexpr std::size_t kClasses = 80;
+using focal::bench::Layout;
+namespace fb = focal::bench;
+
+constexpr const char* kFocalHelp =
+    "focal-bench flags (besides Google Benchmark's --benchmark_* flags above):\n"
+    "  [--focal_sizes=LIST]      log2 of the sizes, each in [10, 28] (default 12,16,20,24;\n"
+    "                            CUDA default 16,20,24,27,28)\n"
+    "  [--focal_kernels=LIST]    kernels to run (default: every available one); a named kernel\n"
+    "                            that is unavailable here is an error\n"
+    "  [--focal_layouts=LIST]    dense, soft, labels_c80 (default dense,labels_c80)\n"
+    "  [--focal_scalar_max=K]    largest log2 size for the scalar-backend kernels (default 20:\n"
+    "                            they are slow)\n"
+    "  [--version]               print the version and exit\n"
+    "Names: focal_sum|focal_grad/<kernel>/<layout>/n:<n>[/threads:<k>], probe_read|probe_copy/n:<n>\n"
+    "Exit status: 0 ok; 1 nothing matched or --benchmark_out not writable; 2 bad argument.\n";
 
 int num_procs() {
 #if FOCAL_HAVE_OPENMP
@@ -72,40 +80,45 @@ struct Data {
   std::size_t n = 0, rows = 0;
   std::vector<float> logits;
   std::vector<std::uint8_t> targets;
+  std::vector<float> soft;           // soft targets in [0, 1]
   std::vector<std::int32_t> labels;  // rows = n / 80
   std::vector<float> grad;
 };
 
 std::uint64_t g_seed = 0;
 
-// One size's data at a time: benchmarks are registered size by size.
+// One size's data at a time: benchmarks run size by size.
 const Data& data_for(std::size_t n) {
   static std::unique_ptr<Data> cur;
   if (cur && cur->n == n) return *cur;
   cur.reset();
   auto d = std::make_unique<Data>();
   d->n = n;
-  d->rows = n / kClasses;
+  d->rows = n / fb::kLabelClasses;
   d->logits.resize(n);
   d->targets.resize(n);
-  d->grad.resize(n);
+  d->soft.resize(n);
+  d->grad.assign(n, 0.0f);
   d->labels.resize(d->rows);
   std::uint64_t s = g_seed ^ n;
   for (std::size_t i = 0; i < n; ++i) {
     const double noise = (uniform01(s) + uniform01(s) + uniform01(s) - 1.5) * 4.0;
     d->logits[i] = float(-4.6 + noise);
-    d->targets[i] = uniform01(s) < 0.01 ? 1 : 0;
-    d->grad[i] = 0.0f;
+    const double u = uniform01(s);
+    d->targets[i] = u < 0.01 ? 1 : 0;
+    d->soft[i] = float(u);
   }
   for (auto& l : d->labels) {
     const double u = uniform01(s);
-    l = u < 0.05 ? -1 : u < 0.35 ? std::int32_t(splitmix(s) % kClasses) : std::int32_t(kClasses);
+    l = u < 0.05 ? -1
+        : u < 0.35 ? std::int32_t(splitmix(s) % fb::kLabelClasses)
+                   : std::int32_t(fb::kLabelClasses);
   }
   cur = std::move(d);
   return *cur;
 }
 
-std::map<std::size_t, double> g_probe_read_gbps, g_probe_copy_gbps;
+std::map<std::size_t, double> g_probe_read_bps, g_probe_copy_bps;  // bytes/s per n
 
 // Times the state loop itself so the probes can hand their rate to later benchmarks.
 template <class F>
@@ -120,7 +133,8 @@ double timed_loop(benchmark::State& state, F&& body) {
   return s > 0 ? double(iters) / s : 0.0;
 }
 
-void probe_read(benchmark::State& state, std::size_t n) {
+void probe_read(benchmark::State& state) {
+  const auto n = std::size_t(state.range(0));
   const Data& d = data_for(n);
   const auto* words = reinterpret_cast<const std::uint32_t*>(d.logits.data());
   const std::uint8_t* bytes = d.targets.data();
@@ -132,14 +146,14 @@ void probe_read(benchmark::State& state, std::size_t n) {
     benchmark::DoNotOptimize(a);
     benchmark::DoNotOptimize(b);
   });
-  const double bytes_per_iter = 5.0 * double(n);
-  g_probe_read_gbps[n] = per_sec * bytes_per_iter / 1e9;
+  const double bytes_per_iter = fb::moved_bytes(Layout::dense, n, false);
+  g_probe_read_bps[n] = per_sec * bytes_per_iter;
   state.SetItemsProcessed(std::int64_t(state.iterations()) * std::int64_t(n));
-  state.counters["GB_per_s"] = benchmark::Counter(bytes_per_iter * double(state.iterations()) / 1e9,
-                                                  benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(std::int64_t(state.iterations()) * std::int64_t(bytes_per_iter));
 }
 
-void probe_copy(benchmark::State& state, std::size_t n) {
+void probe_copy(benchmark::State& state) {
+  const auto n = std::size_t(state.range(0));
   const Data& d = data_for(n);
   float* out = const_cast<float*>(d.grad.data());
   const double per_sec = timed_loop(state, [&] {
@@ -147,54 +161,40 @@ void probe_copy(benchmark::State& state, std::size_t n) {
     benchmark::ClobberMemory();
   });
   const double bytes_per_iter = 8.0 * double(n);
-  g_probe_copy_gbps[n] = per_sec * bytes_per_iter / 1e9;
+  g_probe_copy_bps[n] = per_sec * bytes_per_iter;
   state.SetItemsProcessed(std::int64_t(state.iterations()) * std::int64_t(n));
-  state.counters["GB_per_s"] = benchmark::Counter(bytes_per_iter * double(state.iterations()) / 1e9,
-                                                  benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(std::int64_t(state.iterations()) * std::int64_t(bytes_per_iter));
 }
 
-enum class Op { sum, grad };
-enum class Layout { dense, labels };
-
-void run_kernel(benchmark::State& state, const focal::KernelInfo* k, Op op, Layout layout,
-                std::size_t n, int threads) {
+void run_kernel(benchmark::State& state, const focal::KernelInfo* k, bool grad, Layout layout) {
+  const auto n = std::size_t(state.range(0));
+  const int threads = state.range(1) > 0 ? int(state.range(1)) : 0;
   const Data& d = data_for(n);
   if (threads > 0) set_threads(threads);
+  const std::size_t items = fb::layout_logits(layout, n);
+  const std::span<const float> x(d.logits.data(), items);
   focal::Input in;
-  std::size_t items;
-  double in_bytes;
-  if (layout == Layout::dense) {
-    in = focal::DenseInput{d.logits, d.targets};
-    items = n;
-    in_bytes = 5.0 * double(items);
-  } else {
-    items = d.rows * kClasses;
-    in = focal::LabelInput{std::span<const float>(d.logits.data(), items), d.labels, kClasses};
-    in_bytes = 4.0 * double(items) + 4.0 * double(d.rows);
-  }
+  if (layout == Layout::dense) in = focal::DenseInput{x, d.targets};
+  else if (layout == Layout::soft) in = focal::SoftInput{x, d.soft};
+  else in = focal::LabelInput{x, d.labels, fb::kLabelClasses};
   focal::Outputs out;
-  double bytes = in_bytes;
-  if (op == Op::grad) {
-    out.grad = std::span<float>(const_cast<float*>(d.grad.data()), items);
-    bytes += 4.0 * double(items);
-  }
+  if (grad) out.grad = std::span<float>(const_cast<float*>(d.grad.data()), items);
   focal::Options opt;
   opt.reduction = focal::Reduction::mean;
-  for (auto _ : state) {
+  const double per_sec = timed_loop(state, [&] {
     const auto r = focal::focal_loss(*k, in, opt, out);
     benchmark::DoNotOptimize(r.sum);
     benchmark::ClobberMemory();
-  }
+  });
   const double it = double(state.iterations());
+  const double bytes = fb::moved_bytes(layout, items, grad);
   state.SetItemsProcessed(std::int64_t(it) * std::int64_t(items));
-  state.counters["GB_per_s"] = benchmark::Counter(bytes * it / 1e9, benchmark::Counter::kIsRate);
-  // Fraction of the probes' bandwidth: (GB/s) / (probe GB/s), as a rate counter.
-  if (auto p = g_probe_read_gbps.find(n); p != g_probe_read_gbps.end() && p->second > 0)
-    state.counters["frac_read"] =
-        benchmark::Counter(bytes * it / 1e9 / p->second, benchmark::Counter::kIsRate);
-  if (auto p = g_probe_copy_gbps.find(n); p != g_probe_copy_gbps.end() && p->second > 0)
-    state.counters["frac_copy"] =
-        benchmark::Counter(bytes * it / 1e9 / p->second, benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(std::int64_t(it * bytes));
+  // Fraction of the probes' bandwidth at this n: (bytes/s) / (probe bytes/s), a plain number.
+  for (auto [probe, name] : {std::pair{&g_probe_read_bps, fb::kCounterFracRead},
+                             std::pair{&g_probe_copy_bps, fb::kCounterFracCopy}})
+    if (auto p = probe->find(n); p != probe->end() && p->second > 0)
+      state.counters[name] = per_sec * bytes / p->second;
   if (threads > 0) set_threads(num_procs());
 }
 
@@ -209,29 +209,29 @@ std::vector<std::string> split(const std::string& s) {
 }
 
 [[noreturn]] void usage_error(const std::string& msg) {
-  std::fprintf(
-      stderr,
-      "focal-bench: %s\n"
-      "  --focal_sizes=LIST       log2 of the sizes, each in [10, 28] (default 12,16,20,24)\n"
-      "  --focal_kernels=LIST     CPU kernels (default: every available one)\n"
-      "  --focal_scalar_max=K     largest log2 size for 'scalar' (default 20)\n"
-      "  plus every --benchmark_* flag of Google Benchmark\n",
-      msg.c_str());
+  std::fprintf(stderr, "focal-bench: %s\n%s", msg.c_str(), kFocalHelp);
   std::exit(2);
+}
+[[noreturn]] void fail(const std::string& msg) {
+  std::fprintf(stderr, "focal-bench: %s\n", msg.c_str());
+  std::exit(1);
 }
 
 int parse_log2(const std::string& s, const char* flag) {
   char* end = nullptr;
+  errno = 0;
   const long v = std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end || v < 10 || v > 28)
+  if (s.empty() || *end || errno || v < 10 || v > 28)
     usage_error(std::string(flag) + ": expected integers in [10, 28], got '" + s + "'");
   return int(v);
 }
 
 struct Config {
-  std::vector<int> sizes = {12, 16, 20, 24};
+  std::vector<int> sizes;            // empty: the defaults (CPU and CUDA differ)
   std::vector<std::string> kernels;  // empty: all available
+  std::vector<Layout> layouts = {Layout::dense, Layout::labels};
   int scalar_max = 20;
+  std::string out_path;              // --benchmark_out, checked before running
 };
 
 Config take_flags(int& argc, char** argv) {
@@ -250,11 +250,24 @@ Config take_flags(int& argc, char** argv) {
     } else if (const char* v = value("--focal_kernels=")) {
       c.kernels = split(v);
       if (c.kernels.empty()) usage_error("--focal_kernels: empty list");
+    } else if (const char* v = value("--focal_layouts=")) {
+      c.layouts.clear();
+      for (const auto& w : split(v)) {
+        Layout l;
+        if (!fb::parse_layout(w, &l))
+          usage_error("--focal_layouts: unknown layout '" + w + "' (expected dense, soft, labels_c80)");
+        if (std::find(c.layouts.begin(), c.layouts.end(), l) == c.layouts.end()) c.layouts.push_back(l);
+      }
+      if (c.layouts.empty()) usage_error("--focal_layouts: empty list");
     } else if (const char* v = value("--focal_scalar_max=")) {
       c.scalar_max = parse_log2(v, "--focal_scalar_max");
+    } else if (a == "--version") {
+      std::printf("%s\n", focal::support::version_line("focal-bench").c_str());
+      std::exit(0);
     } else if (a.rfind("--focal_", 0) == 0) {
       usage_error("unknown flag '" + a + "'");
     } else {
+      if (const char* v = value("--benchmark_out=")) c.out_path = v;
       argv[out++] = argv[i];
     }
   }
@@ -264,27 +277,50 @@ Config take_flags(int& argc, char** argv) {
   return c;
 }
 
+// Google Benchmark reports an unopenable --benchmark_out but exits 0 and, past the open, never
+// checks the writes; so try the path first, and check the result after the run.
+// Returns whether the file existed before (so a run that writes nothing can remove it again).
+bool check_out_path(const std::string& path) {
+  if (path.empty()) return true;
+  struct stat st{};
+  const bool existed = stat(path.c_str(), &st) == 0;
+  std::ofstream f(path, std::ios::app);
+  if (!f) fail("--benchmark_out=" + path + ": cannot write: " + std::strerror(errno));
+  return existed;
+}
+void check_out_written(const std::string& path) {
+  struct stat st{};
+  if (path.empty() || stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  if (st.st_size == 0) fail("--benchmark_out=" + path + ": nothing was written");
+}
+
+void print_help() {
+  benchmark::PrintDefaultHelp();
+  std::fputs(kFocalHelp, stdout);
+}
+
 // --- context -----------------------------------------------------------------------------------
 
-std::string cpu_model() {
-  std::ifstream f("/proc/cpuinfo");
-  for (std::string line; std::getline(f, line);)
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      return colon == std::string::npos ? line
-                                        : line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  return "unknown";
+// Appends `item` to a separated list (std::string::append: no temporaries, no -Wrestrict).
+void append(std::string& list, const char* sep, const std::string& item) {
+  if (!list.empty()) list.append(sep);
+  list.append(item);
 }
 
 void add_context(const std::vector<const focal::KernelInfo*>& chosen) {
+  // The machine id (results/<id>/) from the one implementation the tools share.
+  const auto& machine = focal::support::machine();
+  benchmark::AddCustomContext("focal_machine_id", machine.id);
+  benchmark::AddCustomContext("focal_version", focal::support::version_line("focal-bench"));
   benchmark::AddCustomContext("focal_git_revision", FOCAL_GIT_REV);
+  benchmark::AddCustomContext("focal_build_type", FOCAL_BUILD_TYPE);
   benchmark::AddCustomContext("focal_compiler", "g++ " __VERSION__);
   benchmark::AddCustomContext(
       "focal_flags", FOCAL_CXX_FLAGS
       " | kernels: -fno-fast-math -ffp-contract=off; simd_avx2.cpp: -mavx2 -mfma;"
       " simd_avx512.cpp: -mavx2 -mfma -mavx512f -mavx512cd -mavx512dq -mavx512bw -mavx512vl");
-  benchmark::AddCustomContext("focal_cpu", cpu_model());
+  benchmark::AddCustomContext("focal_cpu", machine.cpu);
+  if (!machine.gpu.empty()) benchmark::AddCustomContext("focal_gpu", machine.gpu);
   benchmark::AddCustomContext("focal_cores", std::to_string(num_procs()));
   benchmark::AddCustomContext("focal_seed", std::to_string(g_seed));
   // The OpenMP environment changes what threads:k rows measure (bench/NOTES.md).
@@ -298,19 +334,17 @@ void add_context(const std::vector<const focal::KernelInfo*>& chosen) {
     dispatch = std::string("error: ") + e.what();
   }
   benchmark::AddCustomContext("focal_dispatch", dispatch);
-  std::string list, unavailable;
+  std::string list, unavailable, run;
   for (const auto& k : focal::kernels()) {
     const std::string why = k.unavailable_reason();
-    if (why.empty()) {
-      list += (list.empty() ? "" : ",") + std::string(k.name) + " (" + std::string(k.isa) + ")";
-    } else {
-      unavailable += (unavailable.empty() ? "" : "; ") + std::string(k.name) + ": " + why;
-    }
+    if (why.empty())
+      append(list, ",", std::string(k.name) + " (" + std::string(k.isa) + ")");
+    else
+      append(unavailable, "; ", std::string(k.name) + ": " + why);
   }
   benchmark::AddCustomContext("focal_kernels_available", list);
   if (!unavailable.empty()) benchmark::AddCustomContext("focal_kernels_unavailable", unavailable);
-  std::string run;
-  for (const auto* k : chosen) run += (run.empty() ? "" : ",") + std::string(k->name);
+  for (const auto* k : chosen) append(run, ",", std::string(k->name));
   benchmark::AddCustomContext("focal_kernels_benchmarked", run);
 }
 
@@ -318,29 +352,26 @@ void add_context(const std::vector<const focal::KernelInfo*>& chosen) {
 
 void register_all(const Config& cfg, const std::vector<const focal::KernelInfo*>& chosen) {
   const int cores = num_procs();
-  for (int lg : cfg.sizes) {
-    const std::size_t n = std::size_t(1) << lg;
-    const std::string ns = std::to_string(n);
-    benchmark::RegisterBenchmark(("probe_read/" + ns).c_str(), probe_read, n)->UseRealTime();
-    benchmark::RegisterBenchmark(("probe_copy/" + ns).c_str(), probe_copy, n)->UseRealTime();
+  const std::vector<int> sizes = cfg.sizes.empty() ? std::vector<int>{12, 16, 20, 24} : cfg.sizes;
+  for (int lg : sizes) {
+    const auto n = std::int64_t(1) << lg;
+    benchmark::RegisterBenchmark(fb::kProbeRead, probe_read)->ArgName(fb::kArgN)->Arg(n)->UseRealTime();
+    benchmark::RegisterBenchmark(fb::kProbeCopy, probe_copy)->ArgName(fb::kArgN)->Arg(n)->UseRealTime();
     for (const auto* k : chosen) {
       const std::string name(k->name);
-      if (name == "scalar" && lg > cfg.scalar_max) continue;
+      if (k->backend == "scalar" && lg > cfg.scalar_max) continue;  // one float at a time: slow
       const bool omp = k->backend == "openmp";
-      for (Op op : {Op::sum, Op::grad})
-        for (Layout layout : {Layout::dense, Layout::labels}) {
-          const std::string base = std::string(op == Op::sum ? "focal_sum/" : "focal_grad/") +
-                                   name + (layout == Layout::dense ? "/dense/" : "/labels_c80/") +
-                                   ns;
+      for (bool grad : {false, true})
+        for (Layout layout : cfg.layouts) {
+          auto* b = benchmark::RegisterBenchmark(fb::kernel_family(grad, name, layout).c_str(),
+                                                 run_kernel, k, grad, layout);
+          b->UseRealTime();
           if (!omp) {
-            benchmark::RegisterBenchmark(base.c_str(), run_kernel, k, op, layout, n, 0)
-                ->UseRealTime();
+            b->ArgName(fb::kArgN)->Arg(n);
             continue;
           }
-          for (int t = 1; t <= cores; ++t)
-            benchmark::RegisterBenchmark((base + "/threads:" + std::to_string(t)).c_str(),
-                                         run_kernel, k, op, layout, n, t)
-                ->UseRealTime();
+          b->ArgNames({fb::kArgN, fb::kArgThreads});
+          for (int t = 1; t <= cores; ++t) b->Args({n, t});
         }
     }
   }
@@ -353,6 +384,7 @@ int main(int argc, char** argv) {
   g_seed = std::random_device{}() ^ (std::uint64_t(std::random_device{}()) << 32);
 
   std::vector<const focal::KernelInfo*> chosen;
+  std::vector<std::string> cuda_named;  // CUDA kernels named in --focal_kernels
   if (cfg.kernels.empty()) {
     for (const auto& k : focal::kernels())
       if (k.backend != "cuda" && k.is_available()) chosen.push_back(&k);
@@ -364,25 +396,34 @@ int main(int argc, char** argv) {
       } catch (const std::exception& e) {
         usage_error(std::string("--focal_kernels: ") + e.what());
       }
-      if (k->backend == "cuda") continue;  // registered by the CUDA benchmarks below
       const std::string why = k->unavailable_reason();
-      if (!why.empty()) {
-        std::fprintf(stderr, "focal-bench: skipping kernel '%s': %s\n", name.c_str(), why.c_str());
-        continue;
-      }
-      chosen.push_back(k);
+      if (!why.empty()) fail("--focal_kernels: kernel '" + name + "' is unavailable here: " + why);
+      if (k->backend == "cuda")
+        cuda_named.push_back(name);  // registered by the CUDA benchmarks below
+      else
+        chosen.push_back(k);
     }
   }
 
-  benchmark::Initialize(&argc, argv);
+  benchmark::Initialize(&argc, argv, print_help);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  const bool out_existed = check_out_path(cfg.out_path);
   add_context(chosen);
   register_all(cfg, chosen);
 #if FOCAL_HAVE_CUDA
   focal::bench::add_cuda_context();
-  focal::bench::register_cuda_benchmarks();
+  // With --focal_kernels naming only CPU kernels, no CUDA benchmarks.
+  if ((cfg.kernels.empty() || !cuda_named.empty()) &&
+      focal::bench::register_cuda_benchmarks(cuda_named, cfg.sizes, cfg.layouts) == 0 &&
+      !cuda_named.empty())
+    fail("--focal_kernels: no CUDA benchmark registered for the CUDA kernels named");
 #endif
-  benchmark::RunSpecifiedBenchmarks();
+  const std::size_t ran = benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  if (ran == 0) {
+    if (!out_existed) std::remove(cfg.out_path.c_str());
+    fail("no benchmark matched (check --benchmark_filter and --focal_kernels)");
+  }
+  check_out_written(cfg.out_path);
   return 0;
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds and runs the examples/ consumer (CTest: example_find_package, example_add_subdirectory).
-#   check_consumer.sh find_package|add_subdirectory SOURCE_DIR BUILD_DIR [CMAKE]
+#   check_consumer.sh find_package|add_subdirectory SOURCE_DIR BUILD_DIR [CMAKE [-D... for the consumer]]
 # find_package: stages `cmake --install BUILD_DIR` under BUILD_DIR/examples/stage and builds the
 # consumer against it. add_subdirectory: builds the consumer with SOURCE_DIR added as a shared
 # library (FOCAL_SHARED=ON), then checks the exported symbols and the consumer's cache.
 set -euo pipefail
 mode=${1:?mode}; src=${2:?source dir}; build=${3:?build dir}; cmake=${4:-cmake}
+shift $(( $# < 4 ? $# : 4 )); flags=("$@")  # the parent build's compiler and flags
 work=$build/examples/$mode
 rm -rf "$work"; mkdir -p "$work"
 fail() { echo "check_consumer($mode): FAIL: $*" >&2; exit 1; }
@@ -20,18 +21,18 @@ case $mode in
              lib/cmake/focal/focalConfig.cmake lib/cmake/focal/focalConfigVersion.cmake; do
       [ -f "$stage/$f" ] || fail "the install lacks $f"
     done
-    run "$cmake" -S "$src/examples" -B "$work" -DCMAKE_PREFIX_PATH="$stage" -DCMAKE_BUILD_TYPE=Release
+    run "$cmake" -S "$src/examples" -B "$work" -DCMAKE_PREFIX_PATH="$stage" -DCMAKE_BUILD_TYPE=Release "${flags[@]}"
     # The version file refuses an incompatible request (1.0) while the consumer asks for 0.1.
     mkdir -p "$work/version-check"
     printf '%s\n' 'cmake_minimum_required(VERSION 3.25)' 'project(v LANGUAGES CXX)' \
       'find_package(focal 1.0 QUIET)' 'if(focal_FOUND)' '  message(FATAL_ERROR "focal 1.0 accepted")' 'endif()' \
       > "$work/version-check/CMakeLists.txt"
-    run "$cmake" -S "$work/version-check" -B "$work/version-check/b" -DCMAKE_PREFIX_PATH="$stage"
+    run "$cmake" -S "$work/version-check" -B "$work/version-check/b" -DCMAKE_PREFIX_PATH="$stage" "${flags[@]}"
     ;;
   add_subdirectory)
     # No CMAKE_BUILD_TYPE on purpose: the consumer's empty build type must stay empty.
     run "$cmake" -S "$src/examples" -B "$work" -DFOCAL_EXAMPLE_SOURCE="$src" -DFOCAL_SHARED=ON \
-        -DFOCAL_SIMD=OFF -DFOCAL_OPENMP=OFF -DFOCAL_CUDA=OFF
+        -DFOCAL_SIMD=OFF -DFOCAL_OPENMP=OFF -DFOCAL_CUDA=OFF "${flags[@]}"
     grep -q '^CMAKE_BUILD_TYPE:STRING=$' "$work/CMakeCache.txt" \
       || fail "CMAKE_BUILD_TYPE was set in the parent's cache: $(grep '^CMAKE_BUILD_TYPE' "$work/CMakeCache.txt")"
     if grep -qE '^(MPFR_LIBRARY|GMP_LIBRARY|GTest_DIR|benchmark_DIR)[:=]' "$work/CMakeCache.txt"; then

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "focal/focal.hpp"
 
@@ -21,6 +22,51 @@ std::string fmt(double v) {
   return buf;
 }
 
+// Byte range of a span; empty spans occupy nothing.
+struct Range {
+  std::uintptr_t begin, end;
+  template <class T>
+  explicit Range(std::span<T> s)
+      : begin(reinterpret_cast<std::uintptr_t>(s.data())),
+        end(begin + s.size_bytes()) {}
+  bool empty() const { return begin == end; }
+  bool overlaps(const Range& o) const {
+    return !empty() && !o.empty() && begin < o.end && o.begin < end;
+  }
+};
+
+// Outputs may not overlap any input or each other, except the exact in-place use of the logits
+// (the same first element and, sizes being checked, the same extent): kernels read each logit
+// before they write its results, but nothing promises an order between different elements, so a
+// shifted overlap would give kernel-dependent results.
+void check_no_overlap(const Input& input, const Outputs& outputs) {
+  const Range logits = std::visit([](const auto& v) { return Range(v.logits); }, input);
+  const Range other = std::visit(
+      [](const auto& v) {
+        if constexpr (requires { v.labels; })
+          return Range(v.labels);
+        else
+          return Range(v.targets);
+      },
+      input);
+  const char* const other_name = std::holds_alternative<LabelInput>(input) ? "labels" : "targets";
+  const Range loss(outputs.loss), grad(outputs.grad);
+  const std::string expected =
+      "memory that overlaps no input and no other output (exactly the logits, in place, is allowed)";
+  for (const auto& [name, r] : {std::pair{"outputs.loss", loss}, std::pair{"outputs.grad", grad}}) {
+    if (r.overlaps(logits) && r.begin != logits.begin)
+      bad(name, expected, "a partial overlap with the logits");
+    if (r.overlaps(other)) bad(name, expected, std::string("an overlap with the ") + other_name);
+  }
+  if (loss.overlaps(grad)) bad("outputs.grad", expected, "an overlap with outputs.loss");
+}
+
+// The gradient scale (1/count or 1/normalizer) must be a normal number with exponent in
+// [-62, 62]: the accurate kernels carry it as an exponent in that range (focal.hpp, Options).
+constexpr double kMinNormalizer = 0x1p-62;
+constexpr double kMaxNormalizer = 0x1p62;
+constexpr float kMaxGamma = 8.0f;  // the range whose accuracy is verified (ErrorBound)
+
 }  // namespace
 
 std::size_t element_count(const Input& in) {
@@ -30,8 +76,8 @@ std::size_t element_count(const Input& in) {
 Checked validate(const Input& input, const Options& options, const Outputs& outputs) {
   if (std::isnan(options.alpha) || options.alpha > 1.0f)
     bad("alpha", "a value <= 1 (alpha < 0 disables balancing)", fmt(options.alpha));
-  if (!std::isfinite(options.gamma) || options.gamma < 0.0f)
-    bad("gamma", "a finite value >= 0", fmt(options.gamma));
+  if (!(options.gamma >= 0.0f && options.gamma <= kMaxGamma))
+    bad("gamma", "a value in [0, 8] (the range whose accuracy is verified)", fmt(options.gamma));
 
   std::uint64_t count = 0;
   if (const auto* d = std::get_if<DenseInput>(&input)) {
@@ -49,7 +95,11 @@ Checked validate(const Input& input, const Options& options, const Outputs& outp
     const std::size_t c = l.num_classes;
     if (c == 0 || c > static_cast<std::size_t>(INT32_MAX))
       bad("num_classes", "a number of classes in [1, 2^31-1]", std::to_string(c));
-    if (l.logits.size() != l.labels.size() * c)
+    std::size_t n = 0;
+    if (__builtin_mul_overflow(l.labels.size(), c, &n))
+      bad("labels", "labels.size() * num_classes to fit in size_t",
+          std::to_string(l.labels.size()) + " labels * " + std::to_string(c) + " classes");
+    if (l.logits.size() != n)
       bad("logits", "labels.size() * num_classes = " + std::to_string(l.labels.size()) + " * " +
                         std::to_string(c) + " logits",
           std::to_string(l.logits.size()) + " logits");
@@ -77,6 +127,7 @@ Checked validate(const Input& input, const Options& options, const Outputs& outp
     bad("outputs.grad_half",
         "empty with fp32 logits (a half gradient needs HalfDenseInput or HalfLabelInput)",
         std::to_string(outputs.grad_half.size()) + " values");
+  check_no_overlap(input, outputs);
 
   double scale = 1.0;
   switch (options.reduction) {
@@ -84,11 +135,15 @@ Checked validate(const Input& input, const Options& options, const Outputs& outp
     case Reduction::sum:
       break;
     case Reduction::mean:
+      // 1/count is in range for every count a machine can hold; checked all the same.
+      if (count > static_cast<std::uint64_t>(kMaxNormalizer))
+        bad("input", "at most 2^62 counted elements for Reduction::mean", std::to_string(count));
       scale = count > 0 ? 1.0 / static_cast<double>(count) : 0.0;
       break;
     case Reduction::normalizer:
-      if (!std::isfinite(options.normalizer) || options.normalizer <= 0.0)
-        bad("normalizer", "a finite value > 0", fmt(options.normalizer));
+      if (!(options.normalizer >= kMinNormalizer && options.normalizer <= kMaxNormalizer))
+        bad("normalizer", "a value in [2^-62, 2^62] (about 2.2e-19 to 4.6e18)",
+            fmt(options.normalizer));
       scale = 1.0 / options.normalizer;
       break;
     default:

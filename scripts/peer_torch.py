@@ -1,79 +1,47 @@
 #!/usr/bin/env python3
-"""The PyTorch peer: times torchvision.ops.sigmoid_focal_loss on the same sizes as focal-bench.
+"""The PyTorch peers: torchvision.ops.sigmoid_focal_loss eager ("torch_eager") and, with
+--compile, under torch.compile ("torch_compile"), timed on the same sizes and thread counts as
+focal-bench, written as Google Benchmark JSON (scripts/lib/peer_common.py has the names).
 
-  peer_torch.py --device cpu|cuda [--sizes 10,16,20,24] [--gamma 2] [--alpha 0.25]
-                [--compile] [--repeat K] [--threads T] --json FILE
+  peer_torch.py [--device cpu|cuda] [--sizes 10,16,20,24] [--threads 1,2] [--compile]
+                [--gamma 2] [--alpha 0.25] [--repeat 5] --json FILE
 
-Ops: "sum" = sigmoid_focal_loss(x, t, alpha, gamma, reduction="sum"); "grad" = the same plus
-backward() to d loss / d x (what a training step pays). Inputs: fresh random fp32 logits shaped
-like RetinaNet's (prior bias -log(99) plus unit noise) and float targets with 1 positive per 1000.
---sizes are log2 of the number of logits. Each (impl, op, n) is timed --repeat times after a
-warm-up; the median is reported. CUDA: synchronized, timed with CUDA events. torch.compile is
-tried with --compile when this torch has it (torch 1.13 has not: reported "unavailable").
-Without torch/torchvision it writes {"skipped": reason} and exits 0."""
+sum = sigmoid_focal_loss(x, t, alpha, gamma, reduction="sum"); grad = the same plus backward()
+to d loss / d x (what a training step pays). Inputs: fresh random fp32 logits shaped like
+RetinaNet's (prior bias -log(99) plus unit noise), float targets with 1 positive per 1000. CUDA:
+timed with synchronisation after each repetition. torch.compile needs PyTorch 2 (Debian's 1.13
+has none: recorded as unavailable in the context). Without torch/torchvision it records the skip
+and exits 0."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
-import statistics
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import peer_common as pc  # noqa: E402
+from names import OP_GRAD, OP_SUM  # noqa: E402
 
-def parse_sizes(text):
-    try:
-        ks = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated log2 sizes like 10,16,20,24, got '{text}'")
-    if not ks or any(k < 0 or k > 31 for k in ks):
-        raise argparse.ArgumentTypeError(f"expected log2 sizes in 0..31, got '{text}'")
-    return ks
+PROG = "peer_torch"
 
 
-def write(path, obj):
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=1)
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--device", required=True, choices=("cpu", "cuda"))
-    ap.add_argument("--sizes", type=parse_sizes, default=[10, 16, 20, 24],
-                    help="log2 of the number of logits, comma-separated (default 10,16,20,24)")
-    ap.add_argument("--gamma", type=float, default=2.0)
-    ap.add_argument("--alpha", type=float, default=0.25)
+def main(argv=None):
+    ap = pc.parser(PROG, __doc__.split("\n\n")[0], devices=("cpu", "cuda"))
     ap.add_argument("--compile", action="store_true", help="also time torch.compile of the op")
-    ap.add_argument("--repeat", type=int, default=5, help="timed repetitions per point (median)")
-    ap.add_argument("--min-seconds", type=float, default=0.05,
-                    help="each repetition loops the op until it has run this long (small n)")
-    ap.add_argument("--threads", type=int, help="torch.set_num_threads (CPU); default: torch's own")
-    ap.add_argument("--json", required=True, metavar="FILE")
-    args = ap.parse_args()
-    if args.repeat < 1:
-        ap.error("--repeat: expected a positive integer")
-    if not (args.gamma >= 0) or not (args.alpha <= 1):
-        ap.error("--gamma must be >= 0 and --alpha <= 1 (alpha < 0 disables balancing)")
-
+    args = pc.parse_args(ap, argv)
+    rc = pc.per_thread_count(PROG, args, argv)
+    if rc is not None:
+        return rc
     try:
         import torch
         import torchvision
         from torchvision.ops import sigmoid_focal_loss
     except Exception as e:  # ImportError, or a broken install raising something else
-        reason = f"torch/torchvision not importable with {sys.executable}: {e}"
-        print(f"peer_torch: skipped: {reason}", file=sys.stderr)
-        write(args.json, {"device": args.device, "skipped": reason, "results": []})
-        return 0
-
+        return pc.skip(args.json, PROG, f"torch/torchvision not importable with {sys.executable}: {e}")
     if args.device == "cuda" and not torch.cuda.is_available():
-        reason = f"torch {torch.__version__} sees no CUDA device"
-        print(f"peer_torch: skipped: {reason}", file=sys.stderr)
-        write(args.json, {"device": "cuda", "skipped": reason, "results": []})
-        return 0
-    if args.threads:
-        torch.set_num_threads(args.threads)
+        return pc.skip(args.json, PROG, f"torch {torch.__version__} sees no CUDA device")
     device = torch.device(args.device)
     gen = torch.Generator(device="cpu")
     seed = int(os.environ.get("FOCAL_SEED", "0")) or int(time.time())
@@ -85,90 +53,49 @@ def main():
         t = (torch.rand(n, generator=gen) < 0.001).float()
         return x.to(device), t.to(device)
 
-    def op_sum(x, t):
+    def loss(x, t):
         return sigmoid_focal_loss(x, t, alpha=args.alpha, gamma=args.gamma, reduction="sum")
 
-    def op_grad(x, t):
-        x.grad = None
-        loss = sigmoid_focal_loss(x, t, alpha=args.alpha, gamma=args.gamma, reduction="sum")
-        loss.backward()
-        return loss
+    def ops_for(loss_fn):
+        def op_sum(x, t):
+            with torch.no_grad():
+                return loss_fn(x, t)
 
-    impls = {"eager": {"sum": op_sum, "grad": op_grad}}
+        def op_grad(x, t):
+            xg = x.detach().requires_grad_(True)
+            out = loss_fn(xg, t)
+            out.backward()
+            return xg.grad
+        return {OP_SUM: op_sum, OP_GRAD: op_grad}
+
+    impls = {"torch_eager": ops_for(loss)}
     compile_status = "not requested"
     if args.compile:
         if not hasattr(torch, "compile"):
             compile_status = f"unavailable: torch {torch.__version__} has no torch.compile"
         else:
             try:
-                c_sum = torch.compile(op_sum)
-                c_loss = torch.compile(
-                    lambda x, t: sigmoid_focal_loss(x, t, alpha=args.alpha, gamma=args.gamma, reduction="sum"))
-
-                def c_grad(x, t):
-                    x.grad = None
-                    loss = c_loss(x, t)
-                    loss.backward()
-                    return loss
-
+                ops = ops_for(torch.compile(loss))
                 x, t = inputs(1024)
-                c_sum(x, t)
-                c_grad(x.requires_grad_(True), t)
-                impls["compile"] = {"sum": c_sum, "grad": c_grad}
+                ops[OP_SUM](x, t)
+                ops[OP_GRAD](x, t)
+                impls["torch_compile"] = ops
                 compile_status = "ok"
             except Exception as e:  # a compiler backend missing on this machine, etc.
                 compile_status = f"unavailable: torch.compile failed: {type(e).__name__}: {str(e)[:200]}"
-    if args.compile:
-        print(f"peer_torch: torch.compile: {compile_status}", file=sys.stderr)
+        print(f"{PROG}: torch.compile: {compile_status}", file=sys.stderr)
 
     def sync():
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    def time_once(fn, x, t, loops):
-        """Seconds per call, over `loops` calls."""
-        if device.type == "cuda":
-            start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            for _ in range(loops):
-                fn(x, t)
-            stop.record()
-            stop.synchronize()
-            return start.elapsed_time(stop) / 1e3 / loops
-        t0 = time.perf_counter()
-        for _ in range(loops):
-            fn(x, t)
-        return (time.perf_counter() - t0) / loops
-
-    results = []
-    for k in args.sizes:
-        n = 2 ** k
-        x, t = inputs(n)
-        for impl, fns in impls.items():
-            for op, fn in fns.items():
-                xi = x.detach().clone().requires_grad_(op == "grad")
-                with torch.no_grad() if op == "sum" else torch.enable_grad():
-                    fn(xi, t)          # warm-up (allocator, kernels, lazy init)
-                    sync()
-                    one = time_once(fn, xi, t, 1)
-                    loops = max(1, min(10000, int(args.min_seconds / max(one, 1e-9))))
-                    times = [time_once(fn, xi, t, loops) for _ in range(args.repeat)]
-                med = statistics.median(times)
-                results.append({"impl": impl, "op": op, "n": n, "seconds_median": med,
-                                "items_per_second": n / med, "repeat": args.repeat, "loops": loops})
-                print(f"peer_torch: {args.device} {impl:<7} {op:<4} n=2^{k:<2} "
-                      f"{n / med / 1e9:.4f} G logits/s ({med * 1e3:.3f} ms)", file=sys.stderr)
-        del x, t
-        if device.type == "cuda":
-            torch.cuda.empty_cache()
-
-    out = {"device": args.device, "torch": torch.__version__, "torchvision": torchvision.__version__,
-           "threads": torch.get_num_threads(), "gamma": args.gamma, "alpha": args.alpha, "seed": seed,
-           "compile": compile_status, "results": results}
+    benchmarks = pc.run_points(PROG, args, impls, inputs, torch.set_num_threads, sync, args.device)
+    extra = {"peer_torch": torch.__version__, "peer_torchvision": torchvision.__version__,
+             "peer_device": args.device, "peer_gamma": args.gamma, "peer_alpha": args.alpha,
+             "peer_seed": seed, "peer_torch_compile": compile_status}
     if device.type == "cuda":
-        out["gpu"] = torch.cuda.get_device_name(0)
-    write(args.json, out)
-    return 0
+        extra["peer_gpu"] = torch.cuda.get_device_name(0)
+    return pc.write(args.json, PROG, pc.context(extra), benchmarks)
 
 
 if __name__ == "__main__":

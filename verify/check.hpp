@@ -32,6 +32,10 @@ struct Worst {
   Failure failure = Failure::none;
 };
 
+// |got - exact| / |scale|; in the subnormal range (|scale| < FLT_MIN) the final rounding's
+// half-spacing 2^-150 is forgiven first (no float can do better there).
+double relative_error(float got, double exact, double scale);
+
 struct Stats {
   std::size_t n = 0;
   double max_ulp = 0;

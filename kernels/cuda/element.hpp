@@ -4,10 +4,11 @@
 // against MPFR and against the scalar reference, so the element math is tested on every
 // machine, GPU or not.
 //
-// Precision: the element is evaluated in double (math.hpp with T = double) and each result is
-// rounded to float once, exactly like the scalar reference. Why double and not float with
-// compensation: see kernels/cuda/NOTES.md (in short: float cannot hold 4 ULP at gamma 4 --
-// q^gamma multiplies the error of e = exp(-|z|) by gamma -- nor keep subnormal results).
+// Precision: binary targets (dense u8, labels, soft t in {0, 1}) at gamma 0..4 use the
+// float-float element of focal/ff.hpp with ff::ScalarOps -- float arithmetic only, the same bits
+// as the scalar_ff kernel and every avx2/avx512 lane (<= 1 ULP, exhaustively measured on the
+// host). Soft targets strictly inside (0, 1) and other gamma use math.hpp in double, rounded to
+// float once, like the scalar reference.
 #pragma once
 
 #include <cfloat>
@@ -16,6 +17,7 @@
 #include <cstdint>
 
 #include "focal/focal.hpp"
+#include "focal/ff.hpp"
 #include "focal/math.hpp"
 
 namespace focal::cuda_detail {
@@ -112,19 +114,53 @@ struct BasicElement {
   }
 };
 
-// The accurate element (cuda_warp, cuda_cub, cuda_cub_device).
 using RuntimePow = RuntimePowT<DoubleOps, double>;
-using Element = BasicElement<DoubleOps, double>;
+using DoubleElement = BasicElement<DoubleOps, double>;
+
+// The accurate element (cuda_warp, cuda_cub, cuda_cub_device): float-float at gamma 0..4
+// (gamma is uniform over a launch, so the switch costs nothing on a warp), double otherwise.
+struct Element {
+  ff::Constants c;
+  int k;  // 0..4: float-float element of that gamma; -1: the double element
+  DoubleElement d;
+
+  static Element make(float alpha, float gamma, double grad_scale) {
+    int k = -1;
+    for (int g = 0; g <= 4; ++g)
+      if (gamma == float(g)) k = g;
+    return {ff::make_constants(alpha, grad_scale), k, DoubleElement::make(alpha, gamma, grad_scale)};
+  }
+
+  template <int K>
+  FOCAL_HD math::LossGrad<float> ff_binary(float x, bool positive) const {
+    return ff::Element<ff::ScalarOps, K>::make(c).template binary<true>(x, positive);
+  }
+  FOCAL_HD math::LossGrad<float> binary(float x, bool positive) const {
+    switch (k) {
+      case 0: return ff_binary<0>(x, positive);
+      case 1: return ff_binary<1>(x, positive);
+      case 2: return ff_binary<2>(x, positive);
+      case 3: return ff_binary<3>(x, positive);
+      case 4: return ff_binary<4>(x, positive);
+      default: return d.binary(x, positive);
+    }
+  }
+  // t must be in [0, 1] (the caller flags the others).
+  FOCAL_HD math::LossGrad<float> soft(float x, float t) const {
+    if (t == 0.0f || t == 1.0f) return binary(x, t == 1.0f);
+    return d.soft(x, t);
+  }
+};
 
 // The fast tier's element (cuda_warp_fast): binary targets (dense u8, labels, soft t in {0,1})
 // with |x| < 80 in float; larger |x| and soft targets strictly inside (0, 1) in double, since math::soft in float loses
 // thousands of ULPs in the gradient's cancellation at gamma >= 3 (measured on the host).
 struct FastElement {
   BasicElement<FloatOps, float> f;
-  Element d;
+  DoubleElement d;
   static FastElement make(float alpha, float gamma, double grad_scale) {
     return {BasicElement<FloatOps, float>::make(alpha, gamma, grad_scale),
-            Element::make(alpha, gamma, grad_scale)};
+            DoubleElement::make(alpha, gamma, grad_scale)};
   }
   // |x| >= 80: e = exp(-|x|) approaches the subnormal range (< 2^-126 from |x| = 87.3), where
   // float keeps too few bits of it (results near 2^-149 then round to 0: measured on the
@@ -143,6 +179,23 @@ struct FastElement {
 // plus log1pf, the products and subnormal intermediates: <= ~17 ULP; declared 24 ULP, and
 // relative 4e-6 for other gamma up to 8 (powf 4 ulp plus gamma times q's error).
 inline constexpr ErrorBound kFastDeclaredBound{.ulp = 24.0, .rel_other = 4e-6};
+
+// The sum of a chunk's float losses (all >= 0, or inf/NaN) without FP64 arithmetic: a
+// float-float running sum (two_sum per term, error-free), rounded to double once. Relative
+// error <= n 2^-48 for n terms (n = 16: 2^-44), inside the 1e-12 sum contract, while the
+// per-element cost is 6 float operations instead of one FP64 addition (1/64 rate on consumer
+// GPUs). inf and NaN terms give the plain float sum (the compensation would be NaN).
+template <int N>
+FOCAL_HD inline double sum_floats(const float (&v)[N]) {
+  float hi = 0.0f, lo = 0.0f;
+  for (int j = 0; j < N; ++j) {
+    const float s = hi + v[j];
+    const float b = s - hi;
+    lo += (hi - (s - b)) + (v[j] - b);
+    hi = s;
+  }
+  return hi - hi == 0.0f ? double(hi) + double(lo) : double(hi);
+}
 
 // What a thread, a block and the grid accumulate. The losses are >= 0 (or inf/NaN), so plain
 // double addition has relative error <= (depth of the addition chain) * 2^-53: with chunks of

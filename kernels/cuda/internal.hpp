@@ -114,9 +114,7 @@ __device__ __forceinline__ Acc finish_chunk(const OutView& o, std::size_t i,
                                             const float (&loss)[kChunk],
                                             const float (&grad)[kChunk], std::uint64_t count,
                                             unsigned bad) {
-  double s = 0.0;
-#pragma unroll
-  for (int j = 0; j < int(kChunk); ++j) s += double(loss[j]);
+  const double s = sum_floats(loss);  // float-float: no FP64 per element
   if (o.loss) store_chunk(o.loss, i, loss);
   if (o.grad) store_chunk(o.grad, i, grad);
   return {s, count, bad};

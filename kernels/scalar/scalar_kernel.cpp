@@ -14,7 +14,6 @@
 #include "../backends.hpp"
 #include "focal/detail/sum.hpp"
 #include "focal/math.hpp"
-#include "scalar_double.hpp"
 
 namespace focal {
 namespace {
@@ -107,16 +106,12 @@ Partial run_with(const Input& in, const Element<Pow>& el, const Outputs& out) {
   return part;
 }
 
-}  // namespace
-
-Partial scalar_double_run(const Input& in, const Params& p, const Outputs& out) {
+Partial scalar_run(const Input& in, const Params& p, const Outputs& out) {
   return math::with_pow<DoubleOps, double>(p.gamma, [&](auto pow) {
     const Element<decltype(pow)> el{math::balance(p.alpha), double(p.gamma), p.grad_scale, pow};
     return run_with(in, el, out);
   });
 }
-
-namespace {
 
 bool always(std::string*) { return true; }
 
@@ -128,7 +123,7 @@ const KernelInfo kScalar[] = {{
     .bitwise_equal_to = "",
     .priority = 0,
     .available = always,
-    .run = scalar_double_run,
+    .run = scalar_run,
 }};
 
 }  // namespace

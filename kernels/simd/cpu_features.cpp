@@ -3,6 +3,7 @@
 
 #include <cpuid.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 
@@ -58,9 +59,18 @@ bool fail(std::string* why_not, const char* why) {
 
 }  // namespace
 
+namespace {
+std::atomic<const Features*> g_override{nullptr};
+}  // namespace
+
 const Features& features() {
+  if (const Features* o = g_override.load(std::memory_order_acquire)) return *o;
   static const Features f = detect();
   return f;
+}
+
+void override_features_for_testing(const Features* f) {
+  g_override.store(f, std::memory_order_release);
 }
 
 bool avx2_fma_usable(std::string* why_not) {

@@ -18,6 +18,11 @@ struct Features {
 // Read once per process.
 const Features& features();
 
+// Tests only: features() answers `*f` instead of this CPU (so do every kernel's availability and
+// best_kernel()), until called with nullptr. Only to test the selection: never run a kernel
+// meanwhile, the flags may claim instructions this CPU lacks.
+void override_features_for_testing(const Features* f);
+
 // Can the avx2 (fma3<avx2>) / avx512 kernels run here? If not and why_not is non-null, it
 // receives a sentence naming the missing CPU feature or OS support.
 bool avx2_fma_usable(std::string* why_not);

@@ -103,8 +103,11 @@ wl = worst(q_log, cL, -F, F, lambda f: f)          # error of log1p(f) relative 
 print_tables()
 print(f"// exp(r) = 1 + r + r^2 P(r) on |r| <= ln2/32: P of degree {len(cE)-1}, highest first;")
 print(f"// max |error of exp(r)| = 2^{float(mp.log(we, 2)):.1f} with these float coefficients.")
-print("inline constexpr float kExpPoly[] = {" + ", ".join(lit(c) for c in cE) + "};")
+print("// (Scalars, not arrays: nvcc allows constexpr scalars, not constexpr arrays, in device code.)")
+for i, c in enumerate(cE):
+    print(f"inline constexpr float kExpP{len(cE) - 1 - i} = {lit(c)};")
 print(f"// log1p(f) = f + f^2 Q(f) on |f| <= 1/30: Q of degree {len(cL)-1}, highest first;")
 print(f"// max error relative to f = 2^{float(mp.log(wl, 2)):.1f} with these float coefficients.")
-print("inline constexpr float kLog1pPoly[] = {" + ", ".join(lit(c) for c in cL) + "};")
+for i, c in enumerate(cL):
+    print(f"inline constexpr float kLog1pQ{len(cL) - 1 - i} = {lit(c)};")
 print("\n}  // namespace focal::ff::constants")

@@ -4,7 +4,6 @@ recorded results of this machine (newest run under results/<machine-id>/) or of 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import re
@@ -13,17 +12,24 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from choose import DEFAULT_MAX_ULP, LAYOUTS, OPS, choose, format_choice  # noqa: E402
-from results import (ResultsError, is_run_dir, load_run, newest_run, repo_root,  # noqa: E402
-                     runs_of_machine)
+from jsonio import json_text  # noqa: E402
+from names import MAX_N  # noqa: E402
+from results import ResultsError, is_run_dir, load_run, newest_run, repo_root  # noqa: E402
 
 
 def machine_id():
-    script = os.path.join(repo_root(), "scripts", "lib", "machine-id")
+    """This machine's id, from the one implementation: focal-verify --machine-id of the build
+    (FOCAL_BUILD_DIR, default build/)."""
+    build = os.environ.get("FOCAL_BUILD_DIR") or os.path.join(repo_root(), "build")
+    tool = os.path.join(build, "bin", "focal-verify")
+    if not os.access(tool, os.X_OK):
+        raise ResultsError(f"cannot tell this machine's id: {tool} is not built (./scripts/run builds "
+                           "it; FOCAL_BUILD_DIR names another build), or pass --results DIR")
     try:
-        return subprocess.run(["bash", script], check=True, capture_output=True,
-                              text=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError) as e:
-        raise ResultsError(f"could not determine this machine's id ({script}: {e})")
+        return subprocess.run([tool, "--machine-id"], check=True, capture_output=True,
+                              text=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as e:
+        raise ResultsError(f"could not determine this machine's id ({tool} --machine-id: {e})")
 
 
 def resolve_run(results_arg):
@@ -57,13 +63,13 @@ def resolve_run(results_arg):
 
 
 def parse_n(text):
-    """A positive integer; '2^k' is accepted as a convenience."""
+    """A positive integer up to 2^40; '2^k' is accepted as a convenience."""
     m = re.fullmatch(r"\s*2\^(\d{1,2})\s*", text)
-    if m:
-        return 2 ** int(m.group(1))
-    if not re.fullmatch(r"\s*\+?\d+\s*", text) or int(text) <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer number of logits (e.g. 1000000 or 2^20), got '{text}'")
-    return int(text)
+    n = 2 ** int(m.group(1)) if m else int(text) if re.fullmatch(r"\s*\+?\d{1,15}\s*", text) else 0
+    if not 0 < n <= MAX_N:
+        raise argparse.ArgumentTypeError(f"expected a positive integer number of logits up to 2^40 "
+                                         f"(e.g. 1000000 or 2^20), got '{text}'")
+    return n
 
 
 def parse_max_ulp(text):
@@ -81,11 +87,13 @@ def main(argv=None):
         prog="choose-kernel",
         description="Names the fastest kernel that meets the accuracy bound at a size, from recorded "
                     "results (bench.json for speed, verify.json for accuracy).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="A kernel qualifies when it is available, passed focal-verify, and both its declared "
                "ULP bound and its measured max ULP error (loss and gradient, integer gamma, the "
                "layout's case families) are <= K. Throughput at N: the measured size if N was "
                "benchmarked, else interpolated linearly in log2 n between the neighbouring sizes, "
-               "else the nearest measured size (the output says which).")
+               "else the nearest measured size (the output says which).\n\nExit status: 0 a kernel was "
+               "chosen; 1 no usable results; 2 bad argument; 3 no kernel meets the bound.")
     ap.add_argument("--n", required=True, type=parse_n, metavar="N",
                     help="number of logits per call (N*C for the labels layout)")
     ap.add_argument("--layout", default="dense", choices=LAYOUTS, help="default: dense")
@@ -106,7 +114,7 @@ def main(argv=None):
         print(f"choose-kernel: {e}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(result, indent=1))
+        print(json_text(result))
     else:
         print(format_choice(result))
     return 0 if result["chosen"] is not None else 3

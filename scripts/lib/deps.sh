@@ -3,7 +3,7 @@
 # the configure step with CMake's own message).
 focal_install_deps() {
   local want=(cmake g++ make libbenchmark-dev libgtest-dev libxsimd-dev libmpfr-dev libgmp-dev
-              python3 "$@")
+              nlohmann-json3-dev python3 "$@")
   local missing=()
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,11 +7,14 @@ Cross-entropy (alpha -1, gamma 0) lets the negatives carry 99.54% of the loss; f
 from __future__ import annotations
 
 import argparse
-import json
 import math
+import os
 import struct
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from jsonio import ResultsError, write_json  # noqa: E402
 
 NEGATIVES, POSITIVES = 1_000_000, 10
 LOSSES = (("cross-entropy (alpha -1, gamma 0)", -1.0, 0.0),
@@ -56,15 +59,14 @@ def main():
         print(f"  {r['loss']:<34} {r['negatives_sum']:>12.6g} {r['positives_sum']:>12.6g} "
               f"{100 * r['negatives_sum'] / total:>9.2f}% {100 * r['positives_sum'] / total:>9.2f}%")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"negatives": NEGATIVES, "positives": POSITIVES, "x": float.fromhex(logit()),
-                       "kernel": kernel, "rows": rows}, f, indent=1)
+        write_json(args.json, {"negatives": NEGATIVES, "positives": POSITIVES,
+                               "x": float.fromhex(logit()), "kernel": kernel, "rows": rows}, "--json")
     return 0
 
 
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (RuntimeError, OSError) as e:
+    except (RuntimeError, OSError, ResultsError) as e:
         print(f"imbalance: {e}", file=sys.stderr)
         sys.exit(1)

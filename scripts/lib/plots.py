@@ -10,12 +10,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
 
+from names import PEER_KERNELS  # noqa: E402
 from results import fmt_n  # noqa: E402
 
 OP_TITLES = {"focal_sum": "forward sum", "focal_grad": "fused loss + gradient"}
-# Probe that bounds each op: the sum only reads; the fused gradient also writes.
-CEILING_PROBES = {"focal_sum": ("probe_read", "probe_cuda_read"),
-                  "focal_grad": ("probe_copy", "probe_cuda_copy")}
+# The ceiling of each op, in distinct styles: a plain read of the input's bytes bounds the sum
+# (dotted), a copy (read + write) bounds the fused gradient (dash-dot); CUDA probes in green.
+CEILINGS = {"focal_sum": (("probe_read", ":", "black"), ("probe_cuda_read", ":", "darkgreen")),
+            "focal_grad": (("probe_copy", "-.", "dimgray"), ("probe_cuda_copy", "-.", "olive"))}
+PEER_STYLE = {"torch_eager": ("black", "x"), "torch_compile": ("tab:red", "+"),
+              "jax_jit": ("tab:purple", "1")}
+_MARKERS = ["o", "s", "^", "v", "D", "P", "*", "h", "<", ">"]
 
 
 def _log2_axis(ax, sizes):
@@ -40,42 +45,54 @@ def _bytes_per_logit(measurements):
     return statistics.median(ratios) if ratios else None
 
 
-def _ceiling(bench, op, kernels_in_panel, probe_names):
-    """(sizes, items/s, label) of the bandwidth ceiling in logits/s for one panel, from the
-    probe's GB/s divided by the bytes per logit the kernels move; None without a probe."""
+def _ceilings(bench, op, kernels_in_panel):
+    """[(sizes, items/s, label, linestyle, colour)]: each probe's GB/s divided by the bytes per
+    logit the panel's kernels move (CPU probes for CPU kernels, CUDA probes for CUDA kernels)."""
     out = []
-    for probe in probe_names:
+    for probe, ls, color in CEILINGS[op]:
         pts = sorted((m.n, m) for m in bench if m.op == probe)
         if not pts:
             continue
-        cuda = "cuda" in probe
-        ks = [m for m in kernels_in_panel if ("cuda" in m.kernel) == cuda]
+        ks = [m for m in kernels_in_panel if ("cuda" in m.kernel) == ("cuda" in probe)]
         bpl = _bytes_per_logit(ks)
+        if not bpl or not all(m.gbps for _, m in pts):
+            continue
         n_last, m_last = pts[-1]
-        if bpl and all(m.gbps for _, m in pts):
-            ys = [m.gbps * 1e9 / bpl for _, m in pts]
-            label = (f"{probe} ÷ {bpl:.3g} B/logit "
-                     f"({m_last.gbps:.1f} GB/s at {fmt_n(n_last)})")
-        else:
-            ys = [m.items_per_second for _, m in pts]
-            label = f"{probe} ceiling"
-        out.append(([n for n, _ in pts], ys, label))
+        label = f"ceiling: {probe} ({m_last.gbps:.1f} GB/s at {fmt_n(n_last)}) ÷ {bpl:.3g} B/logit"
+        out.append(([n for n, _ in pts], [m.gbps * 1e9 / bpl for _, m in pts], label, ls, color))
     return out
 
 
 def _kernel_style(kernels):
-    """Colour per kernel family (avx2 and avx2_fast share one), dashed for the fast tiers."""
+    """(colour, linestyle, marker) per kernel: a colour per family (avx2 and avx2_fast share one),
+    dashed for the fast tiers, a marker of its own, so no two lines look alike."""
     bases = []
     for k in kernels:
         b = k.removesuffix("_fast")
         if b not in bases:
             bases.append(b)
     colors = _colors(bases)
-    return {k: (colors[k.removesuffix("_fast")], "--" if k.endswith("_fast") else "-") for k in kernels}
+    return {k: (colors[k.removesuffix("_fast")], "--" if k.endswith("_fast") else "-",
+                _MARKERS[i % len(_MARKERS)]) for i, k in enumerate(kernels)}
+
+
+def _peer_series(run, op, layout):
+    """[(label, colour, marker, points)] for every peer and thread count measured."""
+    out = []
+    for device, ms in sorted(run.peers.items()):
+        for peer in PEER_KERNELS:
+            for t in sorted({m.threads for m in ms if m.kernel == peer}, key=lambda t: t or 0):
+                pts = sorted((m.n, m.gitems) for m in ms if m.kernel == peer and m.op == op
+                             and m.layout == layout and m.threads == t)
+                if pts:
+                    color, marker = PEER_STYLE.get(peer, ("gray", "x"))
+                    where = " GPU" if device == "cuda" else f" {t or 1}t"
+                    out.append((f"{PEER_KERNELS[peer]}{where}", color, marker, t, pts))
+    return out
 
 
 def throughput_plot(run, path, layout="dense"):
-    """Throughput vs size per kernel (one panel per op) with the bandwidth ceiling."""
+    """Throughput vs size per kernel and peer (one panel per op) with both bandwidth ceilings."""
     bench = [m for m in run.bench if m.op in OP_TITLES and m.layout == layout]
     ops = [op for op in OP_TITLES if any(m.op == op for m in bench)]
     if not ops:
@@ -83,7 +100,7 @@ def throughput_plot(run, path, layout="dense"):
     kernels = sorted({m.kernel for m in bench},
                      key=lambda k: (k != "scalar", k.removesuffix("_fast"), k))
     style = _kernel_style(kernels)
-    fig, axes = plt.subplots(1, len(ops), figsize=(6.2 * len(ops), 5.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(ops), figsize=(6.4 * len(ops), 5.6), squeeze=False)
     handles = {}
     for ax, op in zip(axes[0], ops):
         sizes = []
@@ -95,12 +112,17 @@ def throughput_plot(run, path, layout="dense"):
             sizes += [n for n, _ in pts]
             threads = max((m.threads or 0) for m in in_panel if m.kernel == kernel)
             label = kernel + (f" ({threads} threads)" if threads else "")
-            color, ls = style[kernel]
-            (h,) = ax.plot([n for n, _ in pts], [v for _, v in pts], ls, marker="o", ms=3.5,
+            color, ls, marker = style[kernel]
+            (h,) = ax.plot([n for n, _ in pts], [v for _, v in pts], ls, marker=marker, ms=4,
                            color=color, label=label)
             handles.setdefault(label, h)
-        for xs, ys, label in _ceiling(run.bench, op, in_panel, CEILING_PROBES[op]):
-            (h,) = ax.plot(xs, [y / 1e9 for y in ys], ":", color="black", lw=2, label=label)
+        for label, color, marker, t, pts in _peer_series(run, op, layout):
+            sizes += [n for n, _ in pts]
+            (h,) = ax.plot([n for n, _ in pts], [v for _, v in pts], "-" if (t or 1) == 1 else "--",
+                           marker=marker, ms=7, lw=1.6, color=color, label=label)
+            handles.setdefault(label, h)
+        for xs, ys, label, ls, color in _ceilings(run.bench, op, in_panel):
+            (h,) = ax.plot(xs, [y / 1e9 for y in ys], ls, color=color, lw=2, label=label)
             handles.setdefault(label, h)
             sizes += xs
         ax.set_yscale("log")
@@ -109,12 +131,13 @@ def throughput_plot(run, path, layout="dense"):
         ax.set_ylabel("G logits / s")
         ax.set_title(f"{op}: {OP_TITLES[op]}", fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
-    rows = -(-len(handles) // 4)
+    ncol = 3
+    rows = -(-len(handles) // ncol)
     fig.legend(list(handles.values()), list(handles.keys()), fontsize=7.5, loc="lower center",
-               ncol=4, frameon=False)
-    fig.suptitle(f"Throughput vs size, {layout} layout (median; dotted: memory-bandwidth ceiling): "
-                 f"{run.label}", fontsize=10)
-    fig.tight_layout(rect=(0, 0.045 * rows + 0.02, 1, 1))
+               ncol=ncol, frameon=False)
+    fig.suptitle(f"Throughput vs size, {layout} layout (median; dotted: read ceiling, dash-dot: "
+                 f"copy ceiling): {run.label}", fontsize=10)
+    fig.tight_layout(rect=(0, min(0.6, 0.04 * rows + 0.02), 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True

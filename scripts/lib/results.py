@@ -1,37 +1,53 @@
-"""Loading recorded runs: results/<machine-id>/<YYYY-MM-DD>-<rev>/ with bench.json (Google
-Benchmark 1.7 JSON from focal-bench), verify.json (focal-verify), peer_cpu.json / peer_cuda.json
-(scripts/peer_torch.py). Stdlib only, so choose-kernel and compare run without matplotlib.
+"""The one reader of recorded runs: results/<machine-id>/<YYYY-MM-DD>-<rev>/ (file names in
+names.py): bench.json (focal-bench, Google Benchmark JSON), peer_<tool>_<device>.json (the
+peers, in the same shape), verify.json (focal-verify), meta.json (scripts/run). Stdlib only, so
+choose-kernel and compare run without matplotlib.
 
-Parsing is deliberately forgiving about what focal-bench adds (extra counters, /threads:k,
-/manual_time, repetitions) and strict about what it needs (op, kernel, layout, n, items/s)."""
+Strict about types: a field of the wrong type, a non-finite or boolean number, a name that is
+not a string is a ResultsError naming the file and the field (never a traceback, never a value
+silently read as something else). Benchmarks that are not ours are ignored."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
-import statistics
 from dataclasses import dataclass, field
 
+from jsonio import ResultsError, read_json
+from names import (COUNTER_FRAC_COPY, COUNTER_FRAC_READ, FILES, PEER_FILE_RE, PEER_KERNELS,
+                   layout_kind, parse_bench_name)
+
+__all__ = ["ResultsError", "layout_kind"]   # re-exported for the scripts
+
 RUN_DIR_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[-_T].*)?$")
+_TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
-class ResultsError(Exception):
-    """A problem with recorded results the user can fix; the message says how."""
+def number(v):
+    """v as a finite float, or None (bool, str, NaN, inf and the rest are not numbers here)."""
+    if type(v) in (int, float) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _expect(cond, path, where, what, value):
+    if not cond:
+        raise ResultsError(f"{path}: {where}: expected {what}, got {type(value).__name__} {value!r:.60}")
 
 
 @dataclass
 class Measurement:
     op: str                 # "focal_sum", "focal_grad", or a probe ("probe_read", ...)
-    kernel: str             # kernel name; for probes the probe name
-    layout: str             # "dense", "labels_c80", "soft"; "" for probes
-    n: int                  # logits per call (probes: elements as the bench counts them)
-    threads: int | None     # from "/threads:k" when present
+    kernel: str             # kernel name (or peer: "torch_eager", ...); for probes the probe name
+    layout: str             # "dense", "soft", "labels_c80"; "" for probes
+    n: int                  # logits per call
+    threads: int | None     # from "threads:k" when present
     items_per_second: float
-    gbps: float | None      # decimal GB/s, from whichever counter the bench reports
+    gbps: float | None      # decimal GB/s (bytes_per_second / 1e9)
     seconds: float | None   # time per iteration
-    name: str               # the benchmark's own name
+    name: str               # the benchmark's own name (run_name)
+    counters: dict = field(default_factory=dict)   # frac_read / frac_copy when present
 
     @property
     def label(self):
@@ -42,83 +58,61 @@ class Measurement:
     def gitems(self):
         return self.items_per_second / 1e9
 
-
-def _read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: no such file")
-    except json.JSONDecodeError as e:
-        raise ResultsError(f"{path}: not valid JSON ({e})")
+    @property
+    def is_peer(self):
+        return self.kernel in PEER_KERNELS
 
 
-_MODIFIERS = {"manual_time", "real_time", "process_time"}
-_TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-
-
-def parse_bench_name(name):
-    """'focal_sum/avx512/dense/16777216/threads:2/manual_time' ->
-    (op, kernel, layout, n, threads); None for names we do not understand."""
-    core, threads = [], None
-    for part in name.split("/"):
-        if part in _MODIFIERS:
-            continue
-        if ":" in part:
-            key, _, value = part.partition(":")
-            if key == "threads" and value.isdigit():
-                threads = int(value)
-            continue
-        core.append(part)
-    if not core:
+def _entry(path, i, e, errors):
+    """One Measurement from a benchmarks[] entry, or None when it is not ours / not a result
+    (a benchmark that failed goes to `errors` as (name, message))."""
+    where = f"benchmarks[{i}]"
+    _expect(isinstance(e, dict), path, where, "an object", e)
+    name = e.get("run_name", e.get("name"))
+    _expect(isinstance(name, str), path, f"{where}.name", "a string", name)
+    if e.get("error_occurred") is True:
+        errors.append((name, str(e.get("error_message", "error"))))
         return None
-    op = core[0]
-    if op.startswith("probe_") and len(core) >= 2 and core[1].isdigit():
-        return op, op, "", int(core[1]), threads
-    if op in ("focal_sum", "focal_grad") and len(core) >= 4 and core[3].isdigit():
-        return op, core[1], core[2], int(core[3]), threads
-    return None
+    parsed = parse_bench_name(name)
+    if parsed is None:
+        return None
+    ips = number(e.get("items_per_second"))
+    _expect(ips is not None and ips > 0, path, f"{where}.items_per_second ({name})",
+            "a finite positive number", e.get("items_per_second"))
+    bps = e.get("bytes_per_second")
+    gbps = number(bps) / 1e9 if bps is not None else number(e.get("GB_per_s"))  # GB_per_s: old runs
+    if bps is not None:
+        _expect(number(bps) is not None and number(bps) > 0, path, f"{where}.bytes_per_second",
+                "a finite positive number", bps)
+    unit = e.get("time_unit", "ns")
+    _expect(unit in _TIME_UNITS, path, f"{where}.time_unit", "ns, us, ms or s", unit)
+    t = number(e.get("real_time"))
+    counters = {k: number(e[k]) for k in (COUNTER_FRAC_READ, COUNTER_FRAC_COPY) if number(e.get(k)) is not None}
+    return Measurement(*parsed, items_per_second=ips, gbps=gbps,
+                       seconds=t * _TIME_UNITS[unit] if t is not None else None, name=name,
+                       counters=counters)
 
 
-def _gbps(entry):
-    """The decimal GB/s figure, whatever the bench named it."""
-    for key, value in entry.items():
-        if not isinstance(value, (int, float)) or key in ("bytes_per_second",):
-            continue
-        k = key.lower().replace(" ", "")
-        if k in ("gb/s", "gbps", "gb_per_s", "gb_s", "gbytes_per_second", "bandwidth_gbps") or \
-           (k.startswith("gb") and k.endswith("/s")):
-            return float(value)
-    if isinstance(entry.get("bytes_per_second"), (int, float)):
-        return entry["bytes_per_second"] / 1e9
-    return None
-
-
-def load_bench(path):
-    """Measurements from a focal-bench JSON file, plus its context. Repetitions: the median
-    aggregate when present, else the median of the iterations."""
-    data = _read_json(path)
+def load_bench(path, errors=None):
+    """(measurements, context) from a Google Benchmark JSON file (focal-bench or a peer).
+    Repetitions: the median aggregate when present, else the median of the repetitions.
+    Benchmarks that reported an error are appended to `errors` (a list) as (name, message)."""
+    errors = [] if errors is None else errors
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise ResultsError(f"{path}: not a Google Benchmark JSON file (no 'benchmarks' list)")
+    ctx = data.get("context", {})
+    _expect(isinstance(ctx, dict), path, "context", "an object", ctx)
     groups = {}
-    for e in data["benchmarks"]:
-        if not isinstance(e, dict) or e.get("error_occurred"):
+    for i, e in enumerate(data["benchmarks"]):
+        m = _entry(path, i, e, errors)
+        if m is None:
             continue
         run_type = e.get("run_type", "iteration")
         if run_type == "aggregate" and e.get("aggregate_name") != "median":
             continue
-        name = e.get("run_name") or e.get("name", "")
-        parsed = parse_bench_name(name)
-        ips = e.get("items_per_second")
-        if parsed is None or not isinstance(ips, (int, float)) or ips <= 0:
-            continue
-        unit = _TIME_UNITS.get(e.get("time_unit", "ns"), 1e-9)
-        seconds = e.get("real_time")
-        m = Measurement(*parsed, items_per_second=float(ips), gbps=_gbps(e),
-                        seconds=seconds * unit if isinstance(seconds, (int, float)) else None,
-                        name=name)
-        groups.setdefault(name, {"median": [], "iteration": []})
-        groups[name]["median" if run_type == "aggregate" else "iteration"].append(m)
+        g = groups.setdefault(m.name, {"median": [], "iteration": []})
+        g["median" if run_type == "aggregate" else "iteration"].append(m)
     out = []
     for g in groups.values():
         if g["median"]:
@@ -126,7 +120,7 @@ def load_bench(path):
         else:
             runs = sorted(g["iteration"], key=lambda m: m.items_per_second)
             out.append(runs[len(runs) // 2])
-    return out, data.get("context", {})
+    return out, ctx
 
 
 def collapse_threads(measurements):
@@ -141,18 +135,24 @@ def collapse_threads(measurements):
     return list(best.values())
 
 
-def load_verify(path):
-    data = _read_json(path)
-    if not isinstance(data, dict) or not isinstance(data.get("kernels"), list):
-        raise ResultsError(f"{path}: not a focal-verify JSON file (no 'kernels' list)")
-    return data
-
-
-def load_peer(path):
-    data = _read_json(path)
-    if not isinstance(data, dict):
-        raise ResultsError(f"{path}: not a peer_torch JSON file")
-    return data
+def _legacy_peer(path, data):
+    """Measurements from a peer_cpu.json of the old format (runs recorded before the peers wrote
+    Google Benchmark JSON)."""
+    out = []
+    results = data.get("results", [])
+    _expect(isinstance(results, list), path, "results", "a list", results)
+    threads = data.get("threads") if type(data.get("threads")) is int else None
+    for i, r in enumerate(results):
+        _expect(isinstance(r, dict), path, f"results[{i}]", "an object", r)
+        ips, n = number(r.get("items_per_second")), r.get("n")
+        _expect(ips is not None and ips > 0, path, f"results[{i}].items_per_second",
+                "a finite positive number", r.get("items_per_second"))
+        _expect(type(n) is int and n > 0, path, f"results[{i}].n", "a positive integer", n)
+        op = {"sum": "focal_sum", "grad": "focal_grad"}.get(r.get("op"))
+        impl = f"torch_{r.get('impl')}"
+        if op and impl in PEER_KERNELS:
+            out.append(Measurement(op, impl, "dense", n, threads, ips, None, n / ips, impl))
+    return out
 
 
 # --- accuracy figures from verify.json ---------------------------------------------------------
@@ -165,31 +165,63 @@ LAYOUT_FAMILIES = {
 }
 
 
-def layout_kind(layout):
-    return "labels" if layout.startswith("labels") else layout
+def _check_entry(path, where, k):
+    """Types of one verify.json kernel (or peer) entry."""
+    _expect(isinstance(k, dict), path, where, "an object", k)
+    _expect(isinstance(k.get("name"), str), path, f"{where}.name", "a string", k.get("name"))
+    bound = k.get("bound", {})
+    _expect(isinstance(bound, dict), path, f"{where}.bound", "an object", bound)
+    for key in ("ulp", "rel_other"):
+        if key in bound:
+            _expect(number(bound[key]) is not None, path, f"{where}.bound.{key}", "a finite number", bound[key])
+    fams = k.get("families", [])
+    _expect(isinstance(fams, list), path, f"{where}.families", "a list", fams)
+    for j, f in enumerate(fams):
+        fw = f"{where}.families[{j}]"
+        _expect(isinstance(f, dict), path, fw, "an object", f)
+        for part in ("loss", "grad"):
+            p = f.get(part, {})
+            _expect(isinstance(p, dict), path, f"{fw}.{part}", "an object", p)
+            v = p.get("max_ulp")
+            # null = unbounded (a 0/inf/NaN result for a finite truth): allowed, and never "meets"
+            _expect(v is None or number(v) is not None, path, f"{fw}.{part}.max_ulp",
+                    "a finite number or null", v)
+    for key in ("pass", "available"):
+        if key in k:
+            _expect(type(k[key]) is bool, path, f"{where}.{key}", "true or false", k[key])
 
 
-def _num(v):
-    return float(v) if isinstance(v, (int, float)) else None
+def load_verify(path):
+    data = read_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("kernels"), list):
+        raise ResultsError(f"{path}: not a focal-verify JSON file (no 'kernels' list)")
+    for i, k in enumerate(data["kernels"]):
+        _check_entry(path, f"kernels[{i}]", k)
+    if data.get("peer") is not None:
+        _check_entry(path, "peer", data["peer"])
+    return data
 
 
 def measured_max_ulp(kernel_entry, layout="dense"):
     """Largest measured ULP error (loss and gradient) over the families that matter for a layout,
-    at the gammas where a ULP bound is declared. None when nothing was measured. Soft targets:
-    loss only (the soft gradient's bound is relative to its larger term, not ULP)."""
+    at the gammas where a ULP bound is declared; inf when an error was unbounded (null); None when
+    nothing was measured. Soft targets: loss only (the soft gradient's bound is relative)."""
     families = LAYOUT_FAMILIES.get(layout_kind(layout), LAYOUT_FAMILIES["dense"])
     worst = None
     for fam in kernel_entry.get("families", []):
         if fam.get("family") not in families:
             continue
         gamma = fam.get("gamma")
-        if isinstance(gamma, (int, float)) and gamma not in ULP_GAMMAS:
+        if number(gamma) is not None and gamma not in ULP_GAMMAS:
             continue
         parts = ("loss",) if fam.get("family") == "soft" else ("loss", "grad")
         for part in parts:
-            v = _num((fam.get(part) or {}).get("max_ulp"))
-            if v is not None:
-                worst = v if worst is None else max(worst, v)
+            p = fam.get(part) or {}
+            if "max_ulp" not in p:
+                continue
+            v = number(p["max_ulp"])
+            v = math.inf if v is None else v
+            worst = v if worst is None else max(worst, v)
     return worst
 
 
@@ -200,22 +232,20 @@ def family_stats(kernel_entry, family, gamma=None):
            "pass": None, "gammas": []}
     found = False
     for fam in kernel_entry.get("families", []):
-        if fam.get("family") != family:
-            continue
-        if gamma is not None and fam.get("gamma") != gamma:
+        if fam.get("family") != family or (gamma is not None and fam.get("gamma") != gamma):
             continue
         found = True
         out["gammas"].append(fam.get("gamma"))
         for part, key in (("loss", "loss_ulp"), ("grad", "grad_ulp")):
-            v = _num((fam.get(part) or {}).get("max_ulp"))
+            v = number((fam.get(part) or {}).get("max_ulp"))
             if v is not None:
                 out[key] = v if out[key] is None else max(out[key], v)
-            out["special_failures"] += int((fam.get(part) or {}).get("special_failures") or 0)
-        r = _num((fam.get("loss") or {}).get("max_rel"))
+            out["special_failures"] += int(number((fam.get(part) or {}).get("special_failures")) or 0)
+        r = number((fam.get("loss") or {}).get("max_rel"))
         if r is not None:
             out["loss_rel"] = r if out["loss_rel"] is None else max(out["loss_rel"], r)
         if "pass" in fam:
-            out["pass"] = bool(fam["pass"]) and (out["pass"] is not False)
+            out["pass"] = fam["pass"] is True and (out["pass"] is not False)
     return out if found else None
 
 
@@ -225,16 +255,18 @@ def repo_root():
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-# File names in a run directory: scripts/run writes bench.json and peer_<device>.json;
-# scripts/device-check (the GPU check) writes bench_cuda.json and peer_torch_cuda.json.
-BENCH_FILES = ("bench.json", "bench_cuda.json")
-PEER_FILES = {"cpu": ("peer_cpu.json", "peer_torch_cpu.json"),
-              "cuda": ("peer_cuda.json", "peer_torch_cuda.json")}
-
-
 def is_run_dir(path):
     return os.path.isdir(path) and any(
-        os.path.isfile(os.path.join(path, f)) for f in BENCH_FILES + ("verify.json",))
+        os.path.isfile(os.path.join(path, FILES[k])) for k in ("bench", "verify"))
+
+
+def _run_mtime(path):
+    try:
+        meta = read_json(os.path.join(path, FILES["meta"]))
+        t = number(meta.get("finished_unix")) if isinstance(meta, dict) else None
+        return t if t is not None else os.path.getmtime(path)
+    except (ResultsError, OSError):
+        return os.path.getmtime(path)
 
 
 def runs_of_machine(machine_dir):
@@ -244,15 +276,6 @@ def runs_of_machine(machine_dir):
     runs = [os.path.join(machine_dir, d) for d in os.listdir(machine_dir)
             if RUN_DIR_RE.match(d) and is_run_dir(os.path.join(machine_dir, d))]
     return sorted(runs, key=lambda p: (os.path.basename(p)[:10], _run_mtime(p), p))
-
-
-def _run_mtime(path):
-    meta = os.path.join(path, "meta.json")
-    try:
-        with open(meta) as f:
-            return json.load(f).get("finished_unix", os.path.getmtime(path))
-    except (OSError, ValueError):
-        return os.path.getmtime(path)
 
 
 def newest_run(machine_dir):
@@ -277,44 +300,59 @@ def run_label(run_dir):
 @dataclass
 class Run:
     path: str
-    bench: list = field(default_factory=list)   # collapsed Measurements
+    bench: list = field(default_factory=list)   # kernels and probes, threads collapsed
     context: dict = field(default_factory=dict)
     verify: dict | None = None
-    peers: dict = field(default_factory=dict)   # device -> peer JSON
+    peers: dict = field(default_factory=dict)   # device -> [Measurement] (every thread count)
+    peer_context: dict = field(default_factory=dict)   # device -> {tool: context}
     meta: dict = field(default_factory=dict)
 
     @property
     def label(self):
         return run_label(self.path)
 
+    def peer(self, device, kernel, op, n, threads=None):
+        """The peer's measurement at (op, n) and the thread count (None: the fewest measured)."""
+        hits = [m for m in self.peers.get(device, [])
+                if m.kernel == kernel and m.op == op and m.n == n and m.layout == "dense"]
+        if threads is not None:
+            hits = [m for m in hits if (m.threads or 1) == threads]
+        return min(hits, key=lambda m: m.threads or 1, default=None)
+
 
 def load_run(path, need_bench=False):
     if not os.path.isdir(path):
         raise ResultsError(f"{path}: no such directory")
     run = Run(path=path)
-    measurements = []
-    for name in BENCH_FILES:
-        bench = os.path.join(path, name)
-        if os.path.isfile(bench):
-            ms, ctx = load_bench(bench)
-            measurements += ms
-            run.context = run.context or ctx
-    run.bench = collapse_threads(measurements)
-    if need_bench and not measurements:
-        raise ResultsError(f"{path}: no focal-bench results ({' or '.join(BENCH_FILES)}) in this run")
-    verify = os.path.join(path, "verify.json")
+    bench = os.path.join(path, FILES["bench"])
+    if os.path.isfile(bench):
+        ms, run.context = load_bench(bench)
+        run.bench = collapse_threads([m for m in ms if not m.is_peer])
+    if need_bench and not run.bench:
+        raise ResultsError(f"{path}: no focal-bench results ({FILES['bench']}) in this run")
+    verify = os.path.join(path, FILES["verify"])
     if os.path.isfile(verify):
         run.verify = load_verify(verify)
-    for device, names in PEER_FILES.items():
-        for name in names:
-            p = os.path.join(path, name)
-            if os.path.isfile(p) and device not in run.peers:
-                run.peers[device] = load_peer(p)
-    meta = os.path.join(path, "meta.json")
+    for f in sorted(os.listdir(path)):
+        m = PEER_FILE_RE.match(f)
+        if m:
+            ms, ctx = load_bench(os.path.join(path, f))
+            run.peers.setdefault(m.group(2), []).extend(x for x in ms if x.is_peer)
+            run.peer_context.setdefault(m.group(2), {})[m.group(1)] = ctx
+    legacy = os.path.join(path, "peer_cpu.json")   # runs recorded before the peers wrote GB JSON
+    if os.path.isfile(legacy) and "cpu" not in run.peers:
+        data = read_json(legacy)
+        _expect(isinstance(data, dict), legacy, "top level", "an object", data)
+        run.peers["cpu"] = _legacy_peer(legacy, data)
+        run.peer_context["cpu"] = {"torch": {k: v for k, v in data.items() if k != "results"}}
+    meta = os.path.join(path, FILES["meta"])
     if os.path.isfile(meta):
-        run.meta = _read_json(meta)
+        run.meta = read_json(meta)
+        _expect(isinstance(run.meta, dict), meta, "top level", "an object", run.meta)
     return run
 
+
+# --- formatting --------------------------------------------------------------------------------
 
 def fmt_n(n):
     """2^k for powers of two, else the number."""
@@ -339,12 +377,18 @@ def fmt_g(v):
 def fmt_ulp(v):
     if v is None:
         return "—"
+    if math.isinf(v):
+        return "unbounded"
     if v == 0:
         return "0"
-    if v >= 1e5 or math.isinf(v):
+    if v >= 1e5:
         return f"{v:.2g}"
     return f"{v:.3g}" if v < 10 else f"{v:.0f}"
 
 
-def median(values):
-    return statistics.median(values)
+def fmt_ratio(a, b):
+    """'12x' / '0.36x' for a / b, '—' when either is missing."""
+    if not a or not b:
+        return "—"
+    r = a / b
+    return f"{r:.0f}x" if r >= 10 else f"{r:.2g}x"

@@ -1,19 +1,22 @@
 """summary.md for one run directory (and its plots):
   python3 scripts/lib/summary.py RUN_DIR [--no-plots]
-Reads meta.json, kernels.txt, imbalance.json, bench.json, verify.json, peer_cpu.json /
-peer_cuda.json, whichever exist, and writes RUN_DIR/summary.md, throughput.png, error_vs_x.png."""
+Reads the run's files (names.py: meta, imbalance, bench, verify, peer_<tool>_<device>), whichever
+exist, through results.py, and writes summary.md, throughput.png, error_vs_x.png into RUN_DIR.
+Every peer ratio compares at the same thread count (a kernel on k threads vs the peer on k).
+Exit status: 0 written, 1 unreadable results or RUN_DIR not writable, 2 bad argument."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from choose import choose  # noqa: E402
-from results import (ULP_GAMMAS, ResultsError, family_stats, fmt_g, fmt_n, fmt_ulp,  # noqa: E402
-                     load_run)
+from jsonio import read_json, write_text  # noqa: E402
+from names import FILES, PEER_KERNELS  # noqa: E402
+from results import (ULP_GAMMAS, ResultsError, family_stats, fmt_g, fmt_n, fmt_ratio,  # noqa: E402
+                     fmt_ulp, load_run, number)
 
 HEADLINE_N = 2 ** 24
 RECOMMEND_SIZES = (2 ** 12, 2 ** 16, 2 ** 20, 2 ** 24)
@@ -37,11 +40,15 @@ def _lookup(bench, op, kernel, layout, n):
     return None
 
 
-def _peer_ips(peer, op, n):
-    for r in (peer or {}).get("results", []):
-        if r.get("impl") == "eager" and r.get("op") == op and r.get("n") == n:
-            return r.get("items_per_second")
-    return None
+def _peer_ips(run, device, peer, op, n, threads=None):
+    m = run.peer(device, peer, op, n, threads)
+    return m.items_per_second if m else None
+
+
+def _peers(run, device):
+    """Peer names measured on a device, in PEER_KERNELS order."""
+    have = {m.kernel for m in run.peers.get(device, [])}
+    return [p for p in PEER_KERNELS if p in have]
 
 
 def _probe(bench, name, n):
@@ -49,7 +56,8 @@ def _probe(bench, name, n):
 
 
 def headline(run):
-    """Per kernel at the headline size (2^24, else the largest dense size measured for all)."""
+    """Per kernel at the headline size (2^24, else the largest dense size measured), with its
+    ratio over each peer at the kernel's own thread count, and the peers as rows."""
     bench = run.bench
     dense = [m for m in bench if m.op == "focal_sum" and m.layout == "dense"]
     if not dense:
@@ -60,9 +68,8 @@ def headline(run):
     scalar = _lookup(bench, "focal_sum", "scalar", "dense", n)
     if scalar is None:   # scalar may stop at a smaller size (its throughput is flat in n)
         scalar = max((m for m in dense if m.kernel == "scalar" and m.n < n), key=lambda m: m.n, default=None)
-    peer = run.peers.get("cpu")
-    peer_sum, peer_grad = _peer_ips(peer, "sum", n), _peer_ips(peer, "grad", n)
-    cuda_peer = run.peers.get("cuda")
+    peers = {d: _peers(run, d) for d in ("cpu", "cuda")}
+    cpu_peers = peers["cpu"]
     read = _probe(bench, "probe_read", n)
     verify = {k.get("name"): k for k in (run.verify or {}).get("kernels", [])}
     rows = []
@@ -71,43 +78,57 @@ def headline(run):
         g = _lookup(bench, "focal_grad", k, "dense", n)
         lab = next((m for m in bench if m.op == "focal_sum" and m.kernel == k and
                     m.layout.startswith("labels") and m.n == n), None)
-        bw = (f"{100 * s.gbps / read.gbps:.0f}%" if s and s.gbps and read and read.gbps
-              and "cuda" not in k else "—")
-        typ = _integer_gamma_stats(verify[k], "typical") if k in verify else None
-        ext = _integer_gamma_stats(verify[k], "extreme") if k in verify else None
-        ulp = "—"
-        if typ or ext:
-            ulp = (f"{fmt_ulp(_max(typ, 'loss_ulp', 'grad_ulp'))} / "
-                   f"{fmt_ulp(_max(ext, 'loss_ulp', 'grad_ulp'))}")
+        probe = _probe(bench, "probe_cuda_read", n) if "cuda" in k else read   # same device's ceiling
+        bw = f"{100 * s.gbps / probe.gbps:.0f}%" if s and s.gbps and probe and probe.gbps else "—"
+        ulp = _ulp_cell(verify.get(k))
+        device = "cuda" if "cuda" in k else "cpu"
+        vs = []
+        for p in cpu_peers:
+            if device == "cuda":   # the GPU kernels against the same peer on the GPU
+                vs.append(f"{_ratio(s, _peer_ips(run, 'cuda', p, 'focal_sum', n))} / "
+                          f"{_ratio(g, _peer_ips(run, 'cuda', p, 'focal_grad', n))}")
+                continue
+            t = (s.threads if s else None) or 1
+            vs.append(f"{_ratio(s, _peer_ips(run, 'cpu', p, 'focal_sum', n, t))} / "
+                      f"{_ratio(g, _peer_ips(run, 'cpu', p, 'focal_grad', n, t))}")
         name = f"`{k}`" + (f" ({s.threads} threads)" if s and s.threads else "")
-        rows.append([name,
-                     fmt_g(s.gitems) if s else "—",
-                     fmt_g(g.gitems) if g else "—",
+        rows.append([name, fmt_g(s.gitems) if s else "—", fmt_g(g.gitems) if g else "—",
                      fmt_g(lab.gitems) if lab else "—",
-                     f"{s.items_per_second / scalar.items_per_second:.1f}x" if s and scalar else "—",
-                     _ratio(s, _peer_ips(cuda_peer, "sum", n) if "cuda" in k else peer_sum),
-                     _ratio(g, _peer_ips(cuda_peer, "grad", n) if "cuda" in k else peer_grad),
-                     bw, ulp])
-    if peer_sum or peer_grad:
-        rows.append(["PyTorch (torchvision, eager)", fmt_g((peer_sum or 0) / 1e9) if peer_sum else "—",
-                     fmt_g((peer_grad or 0) / 1e9) if peer_grad else "—", "—",
-                     f"{peer_sum / scalar.items_per_second:.2f}x" if peer_sum and scalar else "—",
-                     "1x", "1x", "—", _peer_ulp(run)])
-    cs, cg = _peer_ips(cuda_peer, "sum", n), _peer_ips(cuda_peer, "grad", n)
-    if cs or cg:
-        rows.append(["PyTorch on the GPU (torchvision, eager)", fmt_g(cs / 1e9) if cs else "—",
-                     fmt_g(cg / 1e9) if cg else "—", "—", "—", "1x", "1x", "—", "—"])
+                     fmt_ratio(s and s.items_per_second, scalar and scalar.items_per_second)]
+                    + vs + [bw, ulp])
+    for device in ("cpu", "cuda"):
+        for p in peers[device]:
+            for t in sorted({m.threads for m in run.peers[device] if m.kernel == p}, key=lambda t: t or 0):
+                ps = run.peer(device, p, "focal_sum", n, t)
+                pg = run.peer(device, p, "focal_grad", n, t)
+                if not (ps or pg):
+                    continue
+                where = " on the GPU" if device == "cuda" else f" ({t or 1} thread{'s' if (t or 1) > 1 else ''})"
+                rows.append([PEER_KERNELS[p] + where, fmt_g(ps.gitems) if ps else "—",
+                             fmt_g(pg.gitems) if pg else "—", "—",
+                             fmt_ratio(ps and ps.items_per_second, scalar and scalar.items_per_second)
+                             if device == "cpu" else "—"]
+                            + ["—"] * len(cpu_peers) + ["—", _peer_ulp(run) if p == "torch_eager" else "—"])
     if read:
-        rows.append(["`probe_read` (memory bound)", "—", "—", "—", "—", "—", "—",
-                     f"{read.gbps:.1f} GB/s" if read.gbps else "—", "—"])
-    header = ["kernel", "sum G/s", "grad G/s", "labels_c80 sum G/s", "sum vs scalar",
-              "sum vs PyTorch", "grad vs PyTorch", "sum: share of read bandwidth",
-              "max ULP typical / extreme"]
+        rows.append(["`probe_read` (memory bound)"] + ["—"] * (4 + len(cpu_peers)) +
+                     [f"{read.gbps:.1f} GB/s" if read.gbps else "—", "—"])
+    header = (["kernel", "sum G/s", "grad G/s", "labels_c80 sum G/s", "sum vs scalar"] +
+              [f"vs {PEER_KERNELS[p]} sum / grad" for p in cpu_peers] +
+              ["sum: share of read bandwidth", "max ULP typical / extreme"])
     return n, _table(header, rows)
 
 
+def _ulp_cell(entry):
+    if entry is None:
+        return "—"
+    typ, ext = _integer_gamma_stats(entry, "typical"), _integer_gamma_stats(entry, "extreme")
+    if not (typ or ext):
+        return "—"
+    return f"{fmt_ulp(_max(typ, 'loss_ulp', 'grad_ulp'))} / {fmt_ulp(_max(ext, 'loss_ulp', 'grad_ulp'))}"
+
+
 def _ratio(m, peer_ips):
-    return f"{m.items_per_second / peer_ips:.0f}x" if m and peer_ips else "—"
+    return fmt_ratio(m.items_per_second if m else None, peer_ips)
 
 
 def _max(stats, *keys):
@@ -116,13 +137,7 @@ def _max(stats, *keys):
 
 
 def _peer_ulp(run):
-    peer = (run.verify or {}).get("peer")
-    if not peer:
-        return "—"
-    typ, ext = _integer_gamma_stats(peer, "typical"), _integer_gamma_stats(peer, "extreme")
-    if not (typ or ext):
-        return "—"
-    return f"{fmt_ulp(_max(typ, 'loss_ulp', 'grad_ulp'))} / {fmt_ulp(_max(ext, 'loss_ulp', 'grad_ulp'))}"
+    return _ulp_cell((run.verify or {}).get("peer"))
 
 
 def throughput_tables(run):
@@ -209,28 +224,29 @@ def _integer_gamma_stats(entry, family):
 
 
 def speedup_table(run):
-    """Kernel throughput over the PyTorch peer's at the same n: CPU kernels vs the CPU peer,
-    CUDA kernels vs the CUDA peer."""
+    """Kernel throughput over each peer's at the same n and thread count: CPU kernels vs the
+    CPU peers, CUDA kernels vs the CUDA peers."""
     rows, all_sizes = [], set()
-    for device, peer in sorted(run.peers.items()):
-        if not peer or not peer.get("results"):
-            continue
-        for op, peer_op in (("focal_sum", "sum"), ("focal_grad", "grad")):
-            sizes = sorted({r["n"] for r in peer["results"] if r.get("op") == peer_op and r.get("impl") == "eager"})
-            all_sizes.update(sizes)
-            kernels = _kernel_order(m.kernel for m in run.bench if m.op == op and m.layout == "dense"
-                                    and ("cuda" in m.kernel) == (device == "cuda"))
-            for k in kernels:
-                cells = {}
-                for n in sizes:
-                    cells[n] = _ratio(_lookup(run.bench, op, k, "dense", n), _peer_ips(peer, peer_op, n))
-                rows.append((f"`{k}`", op, cells))
-            rows.append((f"PyTorch {device} eager (G/s)", op,
-                         {n: fmt_g(_peer_ips(peer, peer_op, n) / 1e9) for n in sizes}))
+    for device in ("cpu", "cuda"):
+        for p in _peers(run, device):
+            for op in ("focal_sum", "focal_grad"):
+                sizes = sorted({m.n for m in run.peers[device] if m.kernel == p and m.op == op})
+                all_sizes.update(sizes)
+                kernels = _kernel_order(m.kernel for m in run.bench if m.op == op and m.layout == "dense"
+                                        and ("cuda" in m.kernel) == (device == "cuda"))
+                for k in kernels:
+                    cells = {}
+                    for n in sizes:
+                        m = _lookup(run.bench, op, k, "dense", n)
+                        t = None if device == "cuda" else ((m.threads if m else None) or 1)
+                        cells[n] = _ratio(m, _peer_ips(run, device, p, op, n, t))
+                    rows.append((f"`{k}` / {PEER_KERNELS[p]} ({device})", op, cells))
+                rows.append((f"{PEER_KERNELS[p]} ({device}, fewest threads), G/s", op,
+                             {n: fmt_g((_peer_ips(run, device, p, op, n) or 0) / 1e9) for n in sizes}))
     if not rows:
         return None
     sizes = sorted(all_sizes)
-    return _table(["kernel", "op"] + [fmt_n(n) for n in sizes],
+    return _table(["kernel / peer", "op"] + [fmt_n(n) for n in sizes],
                   [[k, op] + [cells.get(n, "—") for n in sizes] for k, op, cells in rows])
 
 
@@ -255,17 +271,20 @@ def recommendation(run):
 def imbalance_table(path):
     if not os.path.isfile(path):
         return None
-    with open(path) as f:
-        d = json.load(f)
-    rows = []
-    for r in d["rows"]:
-        total = r["negatives_sum"] + r["positives_sum"]
-        rows.append([r["loss"], f"{r['negatives_sum']:.6g}", f"{r['positives_sum']:.6g}",
-                     f"{100 * r['negatives_sum'] / total:.2f}%", f"{100 * r['positives_sum'] / total:.2f}%"])
-    return (f"{d['negatives']:,} easy negatives (p_t = 0.99) and {d['positives']} hard positives "
-            f"(p_t = 0.01), kernel `{d.get('kernel', '?')}`:\n\n" +
-            _table(["loss", "sum over negatives", "sum over positives", "negatives' share",
-                    "positives' share"], rows))
+    d = read_json(path)
+    try:
+        rows = []
+        for r in d["rows"]:
+            neg, pos = number(r["negatives_sum"]), number(r["positives_sum"])
+            total = neg + pos
+            rows.append([str(r["loss"]), f"{neg:.6g}", f"{pos:.6g}",
+                         f"{100 * neg / total:.2f}%", f"{100 * pos / total:.2f}%"])
+        return (f"{int(d['negatives']):,} easy negatives (p_t = 0.99) and {int(d['positives'])} hard "
+                f"positives (p_t = 0.01), kernel `{d.get('kernel', '?')}`:\n\n" +
+                _table(["loss", "sum over negatives", "sum over positives", "negatives' share",
+                        "positives' share"], rows))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as e:
+        raise ResultsError(f"{path}: not an imbalance.py result ({type(e).__name__}: {e})")
 
 
 def build(run_dir, plots=True):
@@ -280,8 +299,8 @@ def build(run_dir, plots=True):
              ("cores", vm.get("cores") or ctx.get("num_cpus")),
              ("dispatch picks", (run.verify or {}).get("dispatch") or ctx.get("focal_dispatch") or ctx.get("dispatch")),
              ("GPU", ctx.get("focal_gpu") or ctx.get("gpu") or ctx.get("gpu_name")),
-             ("PyTorch peer (CPU)", _peer_desc(run.peers.get("cpu"))),
-             ("PyTorch peer (GPU)", _peer_desc(run.peers.get("cuda"))),
+             ("peers (CPU)", _peer_desc(run, "cpu")),
+             ("peers (GPU)", _peer_desc(run, "cuda")),
              ("run time", f"{meta['seconds_total']:.0f} s" if meta.get("seconds_total") else None)]
     lines += [f"- {k}: {v}" for k, v in facts if v not in (None, "")]
     if meta.get("skipped"):
@@ -300,16 +319,18 @@ def build(run_dir, plots=True):
         made = []
         try:
             import plots as plotting
-            if plotting.throughput_plot(run, os.path.join(run_dir, "throughput.png")):
-                made.append("![throughput vs size](throughput.png)")
-            if plotting.error_plot(run.verify, os.path.join(run_dir, "error_vs_x.png")):
-                made.append("![loss error vs |x|](error_vs_x.png)")
+            if plotting.throughput_plot(run, os.path.join(run_dir, FILES["throughput_png"])):
+                made.append(f"![throughput vs size]({FILES['throughput_png']})")
+            if plotting.error_plot(run.verify, os.path.join(run_dir, FILES["error_png"])):
+                made.append(f"![loss error vs |x|]({FILES['error_png']})")
         except ImportError as e:
             lines += ["", f"(plots skipped: {e}; install python3-matplotlib)"]
+        except OSError as e:
+            raise ResultsError(f"{run_dir}: cannot write the plots: {e.strerror or e}")
         if made:
             lines += ["", "## Plots", ""] + made
     else:
-        for png, alt in (("throughput.png", "throughput vs size"), ("error_vs_x.png", "loss error vs |x|")):
+        for png, alt in ((FILES["throughput_png"], "throughput vs size"), (FILES["error_png"], "loss error vs |x|")):
             if os.path.isfile(os.path.join(run_dir, png)):
                 lines += ["", f"![{alt}]({png})"]
     tables = throughput_tables(run)
@@ -322,28 +343,36 @@ def build(run_dir, plots=True):
                   "(p_t within 1e-4 of 0 or 1); details per family and gamma in verify.json."]
     sp = speedup_table(run)
     if sp:
-        lines += ["", "## Speed-up over the PyTorch peer (same machine, same sizes)", "", sp]
-    imb = imbalance_table(os.path.join(run_dir, "imbalance.json"))
+        lines += ["", "## Speed-up over the peers (same machine, sizes and thread counts)", "", sp]
+    imb = imbalance_table(os.path.join(run_dir, FILES["imbalance"]))
     if imb:
         lines += ["", "## Why focal loss: the class-imbalance example", "", imb]
     lines += ["", "Files: " + ", ".join(sorted(f for f in os.listdir(run_dir) if not f.startswith("."))), ""]
     text = "\n".join(lines)
-    with open(os.path.join(run_dir, "summary.md"), "w") as f:
-        f.write(text)
+    write_text(os.path.join(run_dir, FILES["summary"]), text, "summary")
     return text
 
 
-def _peer_desc(peer):
-    if not peer:
-        return None
-    if peer.get("skipped"):
-        return f"skipped ({peer['skipped']})"
-    return (f"torch {peer.get('torch')}, torchvision {peer.get('torchvision')}, "
-            f"{peer.get('threads')} threads, torch.compile: {peer.get('compile', 'not tried')}")
+def _peer_desc(run, device):
+    parts = []
+    for tool, ctx in sorted(run.peer_context.get(device, {}).items()):
+        if ctx.get("peer_skipped") or ctx.get("skipped"):
+            parts.append(f"{tool} skipped ({ctx.get('peer_skipped') or ctx.get('skipped')})")
+            continue
+        versions = ", ".join(f"{k.removeprefix('peer_')} {v}" for k, v in sorted(ctx.items())
+                             if k in ("peer_torch", "peer_torchvision", "peer_jax", "peer_optax", "torch",
+                                      "torchvision"))
+        comp = ctx.get("peer_torch_compile") or ctx.get("compile")
+        parts.append(versions + (f", torch.compile: {comp}" if comp else ""))
+    threads = sorted({m.threads or 1 for m in run.peers.get(device, [])})
+    if parts and threads:
+        parts.append("threads " + ", ".join(map(str, threads)))
+    return "; ".join(parts) or None
 
 
 def main():
-    ap = argparse.ArgumentParser(description="Writes summary.md and the plots for a run directory.")
+    ap = argparse.ArgumentParser(prog="summary", description="Writes summary.md and the plots for a run directory.",
+                                 epilog="Exit status: 0 written; 1 unreadable results or RUN_DIR not writable; 2 bad argument.")
     ap.add_argument("run_dir")
     ap.add_argument("--no-plots", action="store_true")
     args = ap.parse_args()

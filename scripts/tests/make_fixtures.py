@@ -1,114 +1,145 @@
-"""Writes the hand-made fixture results (scripts/tests/fixtures/results/...) that the script tests
-read. The numbers are invented but shaped like the real files (Google Benchmark 1.7 JSON,
-focal-verify JSON, peer_torch JSON). Rerun after changing it: python3 make_fixtures.py"""
-import json, math, os
+"""Writes the fixture results the script tests read (scripts/tests/fixtures/results/...), from a
+tiny real run of the programs, so the tests read the shapes the programs produce:
 
-here = os.path.dirname(os.path.abspath(__file__))
-root = os.path.join(here, "fixtures", "results")
+  python3 scripts/tests/make_fixtures.py BUILD_DIR [--jax-python PY]
 
-def bench_entry(name, ips, gbps, reps=None, agg=None, time_ns=1000.0):
-    e = {"name": name if agg is None else f"{name}_{agg}", "run_name": name,
-         "run_type": "iteration" if agg is None else "aggregate", "repetitions": reps or 1,
-         "repetition_index": 0, "threads": 1, "iterations": 100, "real_time": time_ns,
-         "cpu_time": time_ns, "time_unit": "ns", "items_per_second": ips, "GB/s": gbps}
-    if agg: e["aggregate_name"] = agg
-    return e
+- fixture-cpu-2c/<run>/bench.json: focal-bench itself (2^10 and 2^14, every layout, 2
+  repetitions with the raw runs kept, as scripts/run records them);
+- peer_torch_cpu.json / peer_jax_cpu.json: scripts/peer_torch.py (Debian's torch, eager) and
+  scripts/peer_jax.py (with --jax-python, e.g. build/peer-venv/bin/python), same sizes, 1 and 2
+  threads;
+- meta.json: scripts/lib/runinfo.py meta, as scripts/run writes it;
+- verify.json: focal-verify's format with invented errors (kernels from the bench's context;
+  bounds: *_fast 24 ULP, the others 4), so the chooser's verdicts are known;
+- an older run of the same machine (its scalar rows), for "newest run" selection;
+- fixture-gpu-16c-h200/<run>/bench.json: some CPU rows of the real run (probes, scalar and avx2
+  dense; avx2 is present on any x86-64 machine that makes the fixtures) plus CUDA rows named by
+  names.bench_name (the Python side of bench/names.hpp) in the shape of a real entry
+  (/manual_time, microseconds) with invented rates: there is no GPU here to run them.
+"""
 
-def write(path, obj):
+import argparse
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
+from names import FILES, bench_name, peer_file  # noqa: E402
+
+OUT = os.path.join(HERE, "fixtures", "results")
+CPU_RUN = os.path.join(OUT, "fixture-cpu-2c", "2026-11-28-abc1234")
+OLD_RUN = os.path.join(OUT, "fixture-cpu-2c", "2026-11-01-0000000")
+GPU_RUN = os.path.join(OUT, "fixture-gpu-16c-h200", "2026-11-28-def5678")
+
+
+def run(cmd, **kw):
+    print("+", " ".join(cmd), file=sys.stderr)
+    subprocess.run(cmd, check=True, **kw)
+
+
+def dump(path, obj):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
-        json.dump(obj, f, indent=1)
+        json.dump(obj, f, indent=1, allow_nan=False)
+        f.write("\n")
 
-sizes = [2**10, 2**16, 2**20, 2**24]
-# machine A: CPU only (scalar, avx2, avx512, avx512_fast, openmp at 1 and 2 threads)
-speed_a = {"scalar": 0.15, "avx2": 0.9, "avx512": 1.6, "avx512_fast": 2.4}
-bench = []
-for n in sizes:
-    small = 0.7 if n == 2**10 else 1.0
-    for op, f in (("focal_sum", 1.0), ("focal_grad", 0.55)):
-        for layout, g in (("dense", 1.0), ("labels_c80", 0.9)):
-            for k, v in speed_a.items():
-                ips = v * f * g * small * 1e9
-                bench.append(bench_entry(f"{op}/{k}/{layout}/{n}", ips, ips * 5e-9))
-            for t in (1, 2):
-                ips = 1.6 * f * g * (t * 0.95 if n >= 2**20 else 0.5) * 1e9
-                bench.append(bench_entry(f"{op}/openmp/{layout}/{n}/threads:{t}", ips, ips * 5e-9))
-    bench.append(bench_entry(f"probe_read/{n}", 2.0e9, 10.0))
-    bench.append(bench_entry(f"probe_copy/{n}", 1.0e9, 8.0))
-# repetitions: the median aggregate must win over the raw iterations and the mean
-bench = [b for b in bench if b["name"] != "focal_sum/avx512/dense/16777216"]
-for i, v in enumerate((1.0e9, 1.7e9, 1.5e9)):
-    e = bench_entry("focal_sum/avx512/dense/16777216", v, v * 5e-9, reps=3); e["repetition_index"] = i
-    bench.append(e)
-bench.append(bench_entry("focal_sum/avx512/dense/16777216", 1.4e9, 7.0, reps=3, agg="mean"))
-bench.append(bench_entry("focal_sum/avx512/dense/16777216", 1.5e9, 7.5, reps=3, agg="median"))
-bench.append({"name": "focal_sum/cuda_warp/dense/1024/manual_time", "run_name":
-              "focal_sum/cuda_warp/dense/1024/manual_time", "run_type": "iteration",
-              "error_occurred": True, "error_message": "no CUDA device"})
-ctx = {"date": "2026-11-28T12:00:00+00:00", "host_name": "a", "num_cpus": 2, "mhz_per_cpu": 2100,
-       "focal_git_revision": "abc1234", "focal_cpu": "Fixture Xeon", "focal_dispatch": "avx512"}
-run_a = os.path.join(root, "fixture-cpu-2c", "2026-11-28-abc1234")
-write(os.path.join(run_a, "bench.json"), {"context": ctx, "benchmarks": bench})
 
-def fam(family, gamma, lu, gu, ok=True, rel=1e-7):
-    return {"family": family, "gamma": gamma, "alpha": 0.25, "n": 1000,
-            "loss": {"max_ulp": lu, "mean_ulp": lu / 4, "max_rel": rel, "special_failures": 0, "worst": {}},
-            "grad": {"max_ulp": gu, "mean_ulp": gu / 4, "max_rel": rel, "special_failures": 0, "worst": {}},
-            "pass": ok}
+def family(name, gamma, loss_ulp, grad_ulp):
+    part = lambda u: {"max_ulp": u, "mean_ulp": u / 4, "max_rel": u * 6e-8, "special_failures": 0}
+    return {"family": name, "gamma": gamma, "alpha": 0.25, "n": 1000, "loss": part(loss_ulp),
+            "grad": part(grad_ulp), "pass": True}
 
-def kernel(name, backend, isa, bound, lu, gu, available=True, ok=True):
-    k = {"name": name, "backend": backend, "isa": isa, "available": available,
-         "bound": {"ulp": bound, "rel_other": 1.2e-7 if bound <= 2 else 1e-5}}
-    if not available:
-        k["why"] = "no CUDA device"; k["families"] = []; k["pass"] = True; return k
-    k["families"] = [fam(f, g, lu * s, gu * s, ok) for f, s in
-                     (("typical", 0.5), ("uniform", 1.0), ("extreme", 1.0), ("special", 0), ("labels", 0.5), ("soft", 1.0))
-                     for g in (2,)] + [fam("typical", 0.5, 9999, 9999, True, 3e-6)]
-    k["sum"] = {"max_rel": 1e-15, "pass": True}
-    k["pass"] = ok
-    return k
 
-verify = {"tool": "focal-verify", "mode": "full", "git_rev": "abc1234",
-          "machine": {"id": "fixture-cpu-2c", "cpu": "Fixture Xeon", "cores": 2}, "dispatch": "avx512",
-          "kernels": [kernel("scalar", "scalar", "x86-64", 2, 1, 1),
-                      kernel("avx2", "simd", "avx2+fma", 4, 3, 4),
-                      kernel("avx512", "simd", "avx512f", 4, 2, 3),
-                      kernel("avx512_fast", "simd", "avx512f", 64, 20, 40),
-                      kernel("openmp", "openmp", "avx512f", 4, 2, 3),
-                      kernel("cuda_warp", "cuda", "sm_90", 4, 0, 0, available=False)],
-          "peer": {"name": "torch_formula_fp32", "families": [fam("typical", 2, 3, 5), fam("extreme", 2, 4.2e8, 1e9)]},
-          "pass": True}
-xs = [10 ** (k / 4) for k in range(-8, 17)]
-def ulps(scale, blowup=None):
-    return [0 if i % 3 == 0 else scale * (1 + (i % 2)) if blowup is None or x < blowup else 1e8 * (x / blowup)
-            for i, x in enumerate(xs)]
-verify["error_vs_x"] = {"gamma": 2, "alpha": 0.25, "abs_x": xs, "series": [
-    {"name": "scalar", "t": 1, "loss_ulp": ulps(0.5), "loss_rel": [u * 6e-8 for u in ulps(0.5)]},
-    {"name": "avx512", "t": 1, "loss_ulp": ulps(1.5), "loss_rel": [u * 6e-8 for u in ulps(1.5)]},
-    {"name": "torch_formula_fp32", "t": 1, "loss_ulp": ulps(2, 10), "loss_rel": [min(1, u * 6e-8) for u in ulps(2, 10)]},
-    {"name": "scalar", "t": 0, "loss_ulp": ulps(0.5), "loss_rel": [u * 6e-8 for u in ulps(0.5)]},
-    {"name": "torch_formula_fp32", "t": 0, "loss_ulp": ulps(2, 10), "loss_rel": [min(1, u * 6e-8) for u in ulps(2, 10)]}]}
-write(os.path.join(run_a, "verify.json"), verify)
-write(os.path.join(run_a, "peer_cpu.json"), {"device": "cpu", "torch": "1.13.1", "torchvision": "0.14.1", "threads": 1,
-      "compile": "unavailable: torch 1.13 has no torch.compile",
-      "results": [{"impl": "eager", "op": op, "n": n, "seconds_median": n / v, "items_per_second": v}
-                  for n in sizes for op, v in (("sum", 1.7e7), ("grad", 6e6))]})
-write(os.path.join(run_a, "meta.json"), {"machine_id": "fixture-cpu-2c", "mode": "full", "git_rev": "abc1234",
-      "date": "2026-11-28", "finished_unix": 1795000000})
-# an older run of machine A (compare's default must skip it: newest run only)
-old = os.path.join(root, "fixture-cpu-2c", "2026-11-01-0000000")
-write(os.path.join(old, "bench.json"), {"context": ctx, "benchmarks": [bench_entry("focal_sum/scalar/dense/1024", 1e8, 0.5)]})
+def verify_for(kernels):
+    entries = []
+    for k in kernels:
+        fast = k.endswith("_fast")
+        bound, err = (24, 14.0) if fast else ((1, 0.5) if k == "scalar" else (4, 0.6))
+        fams = [family(f, g, err, err * 1.1) for f in ("typical", "uniform", "extreme", "special", "labels", "soft")
+                for g in (0, 2)]
+        fams.append(family("typical", 0.5, 9999, 9999))   # relative bound at non-integer gamma
+        entries.append({"name": k, "backend": "simd", "isa": "x86-64", "available": True,
+                        "bound": {"ulp": bound, "rel_other": 1.2e-7}, "families": fams, "pass": True})
+    entries.append({"name": "cuda_warp", "backend": "cuda", "isa": "sm_90", "available": False,
+                    "unavailable_reason": "no CUDA device", "bound": {"ulp": 4}, "families": [],
+                    "pass": True})
+    xs = [10 ** (k / 4) for k in range(-8, 13)]
+    series = [{"name": n, "t": t, "loss_ulp": [0.4 if x < 10 else (None if "torch" in n else 0.45) for x in xs]}
+              for n in ("scalar", "torch_formula_fp32") for t in (0, 1)]
+    return {"tool": "focal-verify", "mode": "quick", "machine": {"id": "fixture-cpu-2c", "cpu": "Fixture", "cores": 2},
+            "dispatch": kernels[-1], "kernels": entries,
+            "peer": {"name": "torch_formula_fp32", "families": [family("typical", 2, 3, 5), family("extreme", 2, 4e8, 1e9)]},
+            "error_vs_x": {"gamma": 2, "alpha": 0.25, "abs_x": xs, "series": series}, "pass": True}
 
-# machine B: a GPU machine with CUDA kernels (manual_time), fewer CPU kernels, other sizes
-bench_b = []
-for n in sizes + [2**28]:
-    for op, f in (("focal_sum", 1.0), ("focal_grad", 0.6)):
-        bench_b.append(bench_entry(f"{op}/scalar/dense/{n}", 0.2e9 * f, 1.0))
-        bench_b.append(bench_entry(f"{op}/avx512/dense/{n}", 2.0e9 * f, 10.0))
-        bench_b.append(bench_entry(f"{op}/cuda_warp/dense/{n}/manual_time", min(n / 2**20, 1) * 400e9 * f, 2000.0))
-        bench_b.append(bench_entry(f"{op}/cuda_cub/dense/{n}/manual_time", min(n / 2**20, 1) * 380e9 * f, 1900.0))
-    bench_b.append(bench_entry(f"probe_read/{n}", 3e9, 15.0))
-    bench_b.append(bench_entry(f"probe_cuda_read/{n}/manual_time", 800e9, 4000.0))
-write(os.path.join(root, "fixture-gpu-16c-h200", "2026-11-28-def5678", "bench.json"),
-      {"context": dict(ctx, focal_gpu="NVIDIA H200"), "benchmarks": bench_b})
-print("fixtures written under", root)
+
+def cuda_rows(template, sizes):
+    rows = []
+    for n in sizes:
+        # bytes per logit as bench/names.hpp counts them: probes 5 (read) and 10 (copy: read +
+        # write of the dense input's 5 B); dense sum 5, dense grad 9
+        for probe, gbs, bpl in (("probe_cuda_read", 4000.0, 5), ("probe_cuda_copy", 3500.0, 10)):
+            rows.append((f"{probe}/n:{n}", n, gbs * 1e9 / bpl, bpl))
+        for op, f, bpl in (("focal_sum", 1.0, 5), ("focal_grad", 0.6, 9)):
+            for kernel, v in (("cuda_warp", 400e9), ("cuda_cub", 380e9)):
+                rows.append((bench_name(op, kernel, "dense", n), n, min(n / 2 ** 20, 1) * v * f, bpl))
+    out = []
+    for name, n, ips, bpl in rows:
+        e = copy.deepcopy(template)
+        e.update(name=name + "/manual_time", run_name=name + "/manual_time", run_type="iteration",
+                 repetitions=1, repetition_index=0, time_unit="us", items_per_second=ips,
+                 real_time=n / ips * 1e6, cpu_time=n / ips * 1e6, bytes_per_second=ips * bpl)
+        e.pop("aggregate_name", None)
+        e.pop("aggregate_unit", None)
+        e.pop("frac_read", None)
+        e.pop("frac_copy", None)
+        out.append(e)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("build_dir")
+    ap.add_argument("--jax-python")
+    args = ap.parse_args()
+    bench = os.path.join(args.build_dir, "bin", "focal-bench")
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(CPU_RUN)
+    env = dict(os.environ, FOCAL_MACHINE_ID="fixture-cpu-2c", OMP_NUM_THREADS="2")
+    run([bench, "--focal_sizes=10,14", "--focal_layouts=dense,soft,labels_c80",
+         "--benchmark_min_time=0.01", "--benchmark_repetitions=2",
+         "--benchmark_display_aggregates_only=true",
+         f"--benchmark_out={os.path.join(CPU_RUN, FILES['bench'])}", "--benchmark_out_format=json"],
+        env=env, stdout=subprocess.DEVNULL)
+    peer_args = ["--sizes", "10,14", "--threads", "1,2", "--repeat", "2", "--min-seconds", "0.005"]
+    run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "peer_torch.py"), *peer_args,
+         "--json", os.path.join(CPU_RUN, peer_file("torch", "cpu"))])
+    if args.jax_python:
+        run([args.jax_python, os.path.join(ROOT, "scripts", "peer_jax.py"), *peer_args,
+             "--json", os.path.join(CPU_RUN, peer_file("jax", "cpu"))])
+    run([sys.executable, os.path.join(ROOT, "scripts", "lib", "runinfo.py"), "meta", CPU_RUN,
+         "--machine", "fixture-cpu-2c", "--date", "2026-11-28", "--rev", "abc1234", "--mode", "quick",
+         "--seconds-total", "60", "--step", "bench=30"])
+    with open(os.path.join(CPU_RUN, FILES["bench"])) as f:
+        data = json.load(f)
+    kernels = data["context"]["focal_kernels_benchmarked"].split(",")
+    dump(os.path.join(CPU_RUN, FILES["verify"]), verify_for(kernels))
+    old = dict(data, benchmarks=[b for b in data["benchmarks"] if "/scalar/" in b["name"]])
+    dump(os.path.join(OLD_RUN, FILES["bench"]), old)
+    template = next(b for b in data["benchmarks"] if b["name"].startswith("focal_sum/"))
+    ctx = dict(data["context"], focal_machine_id="fixture-gpu-16c-h200", focal_gpu="NVIDIA H200",
+               cuda_gpu="NVIDIA H200", cuda_sm_count="132", cuda_l2_bytes="52428800",
+               cuda_peak_dram_GBps="4800.0")
+    cpu_rows = [b for b in data["benchmarks"] if b["name"].startswith("probe_") or
+                ("/dense/" in b["name"] and any(f"/{k}/" in b["name"] for k in ("scalar", "avx2")))]
+    gpu = {"context": ctx, "benchmarks": cpu_rows + cuda_rows(template, (2 ** 10, 2 ** 14, 2 ** 27))}
+    dump(os.path.join(GPU_RUN, FILES["bench"]), gpu)
+    print("fixtures written under", OUT, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

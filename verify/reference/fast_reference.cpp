@@ -48,17 +48,25 @@
 
 namespace focal::verify {
 
-Truth fast_reference(float xf, bool positive, float alpha, float gamma, double grad_scale) {
-  if (!std::isfinite(xf)) return reference(xf, positive ? 1.0f : 0.0f, alpha, gamma, grad_scale);
-  const double z = positive ? double(xf) : -double(xf);
+FastReferenceX fast_reference_x(float xf) {
+  const double x = double(xf);
+  const double l1p = std::log1p(std::exp(-std::fabs(x)));
+  const double sp_pos = std::fmax(x, 0.0) + l1p;
+  const double sp_neg = std::fmax(-x, 0.0) + l1p;
+  return {sp_pos, sp_neg, std::exp(-sp_pos), std::exp(-sp_neg)};
+}
+
+Truth fast_reference(const FastReferenceX& px, bool positive, float alpha, float gamma,
+                     double grad_scale) {
+  // z = x (t = 1) or -x (t = 0): softplus(z) and softplus(-z) swap with the target.
   const double a_t = alpha < 0.0f ? 1.0 : (positive ? double(alpha) : 1.0 - double(alpha));
   const double g = double(gamma);
-  const double l1p = std::log1p(std::exp(-std::fabs(z)));
-  const double sp_z = std::fmax(z, 0.0) + l1p;     // softplus(z)  = -log(1 - p_t)
-  const double ce = std::fmax(-z, 0.0) + l1p;      // softplus(-z) = -log p_t
-  const double q_g = g == 0.0 ? 1.0 : std::exp(-g * sp_z);  // (1-p_t)^gamma, 0^0 = 1
-  const double q = std::exp(-sp_z);                 // 1 - p_t
-  const double p_t = std::exp(-ce);
+  const double sp_z = positive ? px.sp_pos : px.sp_neg;  // softplus(z)  = -log(1 - p_t)
+  const double ce = positive ? px.sp_neg : px.sp_pos;    // softplus(-z) = -log p_t
+  const double q = positive ? px.e_pos : px.e_neg;       // 1 - p_t
+  const double p_t = positive ? px.e_neg : px.e_pos;
+  // (1-p_t)^gamma, 0^0 = 1; for gamma 1 the same exp(-sp_z) as q (-1 * s == -s exactly).
+  const double q_g = g == 0.0 ? 1.0 : g == 1.0 ? q : std::exp(-g * sp_z);
   const double w = a_t * q_g;
   const double loss = w == 0.0 ? 0.0 : w * ce;
   // p_t * CE: exp(-CE) underflows to 0 long before CE overflows, so no 0 * inf here.
@@ -71,6 +79,11 @@ Truth fast_reference(float xf, bool positive, float alpha, float gamma, double g
   r.grad_float = float(dx);
   r.grad_scale_term = std::fabs(dx);
   return r;
+}
+
+Truth fast_reference(float xf, bool positive, float alpha, float gamma, double grad_scale) {
+  if (!std::isfinite(xf)) return reference(xf, positive ? 1.0f : 0.0f, alpha, gamma, grad_scale);
+  return fast_reference(fast_reference_x(xf), positive, alpha, gamma, grad_scale);
 }
 
 }  // namespace focal::verify

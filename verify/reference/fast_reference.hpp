@@ -17,4 +17,18 @@ namespace focal::verify {
 // Non-finite x is delegated to the MPFR oracle (a handful of bit patterns).
 Truth fast_reference(float x, bool positive, float alpha, float gamma, double grad_scale = 1.0);
 
+// The same in two steps, for callers that need many (t, alpha, gamma) at one x (the exhaustive
+// run): the part that depends on x only (four of the transcendental calls, shared by t = 0 and
+// t = 1), then the rest. fast_reference(x, ...) is exactly these two steps, so both give the
+// same bits. Finite x only.
+struct FastReferenceX {
+  double sp_pos;  // softplus(x)  = -log(1 - sigmoid(x))
+  double sp_neg;  // softplus(-x) = -log sigmoid(x)
+  double e_pos;   // exp(-softplus(x))  = 1 - sigmoid(x)
+  double e_neg;   // exp(-softplus(-x)) = sigmoid(x)
+};
+FastReferenceX fast_reference_x(float x);
+Truth fast_reference(const FastReferenceX& px, bool positive, float alpha, float gamma,
+                     double grad_scale = 1.0);
+
 }  // namespace focal::verify

@@ -60,5 +60,89 @@ expect_error "alpha > 1" "'alpha'" sh -c "echo '1 1' | '$bin/focal-eval' --alpha
 expect_error "unparsable gamma" "expected a number" "$bin/focal-eval" --gamma two
 expect_error "unknown flag" "unknown argument" "$bin/focal-eval" --frobnicate
 
+expect_error "gamma above the verified range" "'gamma'" sh -c "echo '1 1' | '$bin/focal-eval' --gamma 9"
+
+# --layout: dense and labels reach the dense and class-label paths (and the fast tiers); every
+# available kernel within its bound there too. Labels: rows of 7, at most one positive per row.
+awk 'BEGIN { srand(); for (i = 0; i < 2000; i++) { m = exp((rand() * 2 - 1) * 12); s = rand() < 0.5 ? -1 : 1;
+       printf "%.9g %d\n", s * m, rand() < 0.5 } }' > "$tmp/dense"
+awk 'BEGIN { srand(); for (r = 0; r < 300; r++) { lab = int(rand() * 8); for (k = 0; k < 7; k++) {
+       m = exp((rand() * 2 - 1) * 12); s = rand() < 0.5 ? -1 : 1; printf "%.9g %d\n", s * m, k == lab } } }' > "$tmp/labels"
+while read -r name avail _ _ bounds _; do
+  [ "$avail" = available ] || continue
+  ulp=${bounds#ulp=}; ulp=${ulp%%,*}
+  for layout in dense labels; do
+    extra=; [ $layout = labels ] && extra="--classes 7"
+    if "$bin/focal-eval" --kernel "$name" --layout $layout $extra < "$tmp/$layout" > "$tmp/out" 2> "$tmp/err" &&
+       paste -d' ' "$tmp/$layout" "$tmp/out" | "$bin/focal-reference" --check "$ulp" > "$tmp/chk"; then
+      ok "$name --layout $layout within its bound ($ulp)"
+    else
+      bad "$name --layout $layout: $(cat "$tmp/err" "$tmp/chk")"
+    fi
+  done
+  # Special values through every layout: an underflowed weight times an infinite CE is inf;
+  # alpha 0 / 1 with +-inf give 0 and NaN stays NaN.
+  printf -- '-inf 0x1p-149\ninf 0x1.fffffep-1\n-inf 0.5\n' > "$tmp/sp"
+  rel=${bounds#*rel=}
+  "$bin/focal-eval" --kernel "$name" --gamma 8 < "$tmp/sp" 2>/dev/null | paste -d' ' "$tmp/sp" - |
+    "$bin/focal-reference" --check "$rel" --gamma 8 > "$tmp/chk" && grep -q '^inf ' <("$bin/focal-eval" --kernel "$name" --gamma 8 < "$tmp/sp" 2>/dev/null) \
+    && ok "$name: -inf with t = 2^-149 at gamma 8 is inf" || bad "$name gamma 8 inf: $(cat "$tmp/chk")"
+  printf 'nan 1\nnan 0\ninf 1\n-inf 1\ninf 0\n-inf 0\n' > "$tmp/sp"
+  for alpha in 0 1; do for layout in soft dense; do
+    "$bin/focal-eval" --kernel "$name" --gamma 0 --alpha $alpha --layout $layout < "$tmp/sp" 2>/dev/null |
+      paste -d' ' "$tmp/sp" - | "$bin/focal-reference" --check "$ulp" --gamma 0 --alpha $alpha > "$tmp/chk" \
+      && ok "$name alpha=$alpha $layout: +-inf and NaN" || bad "$name alpha=$alpha $layout: $(cat "$tmp/chk")"
+  done; done
+done < "$tmp/list"
+
+# Input focal-eval must refuse (each a message and exit 1 or 2), and input it must take whole.
+long=$(printf '0.1%0200d' 0)
+expect_error "a long token is not cut in two" "got 1 fields" sh -c "echo '$long' | '$bin/focal-eval' --kernel scalar"
+a=$(echo "$long 1" | "$bin/focal-eval" --kernel scalar 2>/dev/null); b=$(echo "0.1 1" | "$bin/focal-eval" --kernel scalar 2>/dev/null)
+[ -n "$a" ] && [ "$a" = "$b" ] && ok "a valid 203-character number reads whole" || bad "203-character number: '$a' vs '$b'"
+expect_error "embedded NUL" "NUL" sh -c "printf '1 1\0junk\n' | '$bin/focal-eval' --kernel scalar"
+expect_error "1e999 is not silently inf" "out of float range" sh -c "echo '1e999 1' | '$bin/focal-eval' --kernel scalar"
+expect_error "1e-999 is not silently 0" "would read as 0" sh -c "echo '1e-999 1' | '$bin/focal-eval' --kernel scalar"
+expect_error "target 1e-999" "target t" sh -c "echo '1 1e-999' | '$bin/focal-eval' --kernel scalar"
+out=$(echo '1e-45 1' | "$bin/focal-eval" --kernel scalar 2>/dev/null) && ok "a subnormal 1e-45 is taken ($out)" || bad "1e-45 refused"
+expect_error "stdout on /dev/full" "writing the results" sh -c "echo '1 1' | '$bin/focal-eval' --kernel scalar > /dev/full"
+expect_error "stdout closed" "writing the results" sh -c "echo '1 1' | '$bin/focal-eval' --kernel scalar >&-"
+expect_error "--list on /dev/full" "writing the results" sh -c "'$bin/focal-eval' --list > /dev/full"
+expect_error "empty kernel name" "kernel name" sh -c "echo '1 1' | '$bin/focal-eval' --kernel ''"
+expect_error "unknown layout" "dense, soft or labels" sh -c "echo '1 1' | '$bin/focal-eval' --layout sparse"
+expect_error "dense needs 0/1 targets" "expected 0 or 1" sh -c "printf '1 1\n2 0.5\n' | '$bin/focal-eval' --layout dense"
+expect_error "labels: one positive per row" "at most one positive" sh -c "printf '1 1\n2 1\n' | '$bin/focal-eval' --layout labels --classes 2"
+expect_error "labels: whole rows" "whole number of rows" sh -c "printf '1 1\n2 0\n3 0\n' | '$bin/focal-eval' --layout labels --classes 2"
+expect_error "labels need --classes" "--classes" sh -c "printf '1 1\n' | '$bin/focal-eval' --layout labels"
+expect_error "bad --classes" "number of classes" sh -c "printf '1 1\n' | '$bin/focal-eval' --layout labels --classes 0"
+
+# focal-reference: the same strictness, and a checker that cannot be fooled.
+ref=$bin/focal-reference
+expect_error "reference: t outside [0, 1]" "line 1" sh -c "echo '1 1.5' | '$ref'"
+expect_error "reference: t NaN" "line 1" sh -c "echo '1 nan' | '$ref'"
+expect_error "reference: alpha > 1" "'alpha'" sh -c "echo '1 1' | '$ref' --alpha 2"
+expect_error "reference: gamma < 0" "'gamma'" sh -c "echo '1 1' | '$ref' --gamma -1"
+expect_error "reference: gamma nan" "'gamma'" sh -c "echo '1 1' | '$ref' --gamma nan"
+expect_error "reference: gamma > 8" "'gamma'" sh -c "echo '1 1' | '$ref' --gamma 9"
+expect_error "reference: negative bound" "--check" sh -c "echo '1 1 0 0' | '$ref' --check -1"
+expect_error "reference: nothing to check is no PASS" "no 'x t loss grad' lines" sh -c "'$ref' --check 0 < /dev/null"
+expect_error "reference: /dev/full" "writing the results" sh -c "echo '1 1' | '$ref' > /dev/full"
+expect_error "reference --check: /dev/full" "writing the results" sh -c "echo '1 1 0.1 0.1' | '$ref' --check 1 > /dev/full"
+expect_error "reference: NUL" "NUL" sh -c "printf '1 1\0x\n' | '$ref'"
+expect_error "reference: 1e999" "out of float range" sh -c "echo '1e999 1' | '$ref'"
+# A gradient of 0 where the truth is a normal number is a failure, named as one.
+truth=$(echo '3 0.9' | "$ref")
+if echo "3 0.9 ${truth% *} 0" | "$ref" --check 1 > "$tmp/o"; then bad "reference: 0 gradient for a nonzero truth passes"
+elif grep -q 'flushed to 0' "$tmp/o"; then ok "reference: a 0 gradient for a nonzero truth fails, named"
+else bad "reference: 0 gradient not named: $(cat "$tmp/o")"; fi
+# Relative mode below FLT_MIN: a loss 10 subnormal ULPs off (4.57e-41 + 1.4e-44) fails a 2e-5
+# bound (dividing by FLT_MIN called that 1.2e-6); the correctly rounded truth passes 1.2e-7.
+truth=$(echo '61 1' | "$ref" --gamma 0.5)
+echo "61 1 $truth" | "$ref" --check 1.2e-7 --gamma 0.5 > /dev/null && ok "reference: subnormal truth passes" || bad "subnormal truth fails"
+off=$(awk -v l="${truth% *}" 'BEGIN { printf "%.9g", l + 10 * 1.40129846e-45 }')
+echo "61 1 $off ${truth#* }" | "$ref" --check 2e-5 --gamma 0.5 > "$tmp/o" \
+  && bad "reference: a subnormal result 10 ULP off passes a relative bound: $(cat "$tmp/o")" \
+  || ok "reference: a subnormal result 10 ULP off fails a relative bound"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,25 @@ TEST(OpenMP, DenseSumIsBitwiseStableAcrossThreadCounts) {
     const auto u8 = c.targets_u8();
     check_deterministic(DenseInput{c.x, u8}, "dense n=" + std::to_string(n));
   }
+}
+
+// Narrow-magnitude losses give the same bits under most chunkings; losses over many magnitudes
+// do not (issue 9: a thread-count-dependent split differed in the last bit at 7 threads on this
+// data). Checked here: chunks of 2^14 x threads combined by a plain sum fail this test in about
+// half the runs (and the dense test above every time); with the compensated combine, chunks
+// that depend on the thread count still give the same bits.
+TEST(OpenMP, WideMagnitudeSumIsBitwiseStableAcrossThreadCounts) {
+  const std::size_t n = 1'000'003;
+  std::mt19937_64 rng(verify::process_seed() + 3);
+  std::uniform_real_distribution<double> log_mag(std::log(1e-3), std::log(120.0));
+  std::bernoulli_distribution coin(0.5);
+  std::vector<float> x(n);
+  std::vector<std::uint8_t> t(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    x[i] = float(std::exp(log_mag(rng))) * (coin(rng) ? 1.0f : -1.0f);
+    t[i] = coin(rng);
+  }
+  check_deterministic(DenseInput{x, t}, "dense wide magnitudes n=1000003");
 }
 
 TEST(OpenMP, SoftSumIsBitwiseStableAcrossThreadCounts) {

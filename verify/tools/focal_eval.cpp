@@ -1,108 +1,178 @@
 // focal-eval: try any kernel by hand.
 //   focal-eval --list
-//   focal-eval [--kernel NAME] [--alpha A] [--gamma G] [--sum] [--dtype fp32|fp16|bf16]  < lines "x t"
+//   focal-eval [--kernel NAME] [--layout dense|soft|labels [--classes C]] [--alpha A] [--gamma G]
+//              [--sum]  < lines "x t"
 // --list: NAME available|unavailable BACKEND ISA ulp=U,rel=R [# why unavailable]
 // Prints "loss grad" per input line (%.9g), or with --sum one line "sum count" (%.17g).
-// The kernel that ran is reported on stderr. --dtype fp16|bf16: the logits are rounded to that
-// dtype (nearest even; a note on stderr for each one that changes), targets must be 0 or 1, and
-// grad is the half gradient (Outputs::grad_half) printed as a number.
+// The kernel that ran is reported on stderr. Bad input or a failed write: a message naming the
+// problem and exit 1 (2 for a bad command line).
 #include <cerrno>
-#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "focal/focal.hpp"
+#include "text_io.hpp"
 
 namespace {
+
+constexpr const char* kTool = "focal-eval";
 
 int usage(std::FILE* f, int code) {
   std::fprintf(f,
                "usage: focal-eval --list\n"
-               "       focal-eval [--kernel NAME] [--alpha A] [--gamma G] [--sum]\n"
-               "                  [--dtype fp32|fp16|bf16] < input\n"
-               "input: one 'x t' per line (decimal or hex floats); t in [0, 1]\n"
-               "output: 'loss grad' per line (%%.9g), or with --sum 'sum count'\n"
-               "defaults: best available kernel (FOCAL_KERNEL overrides), alpha 0.25, gamma 2\n");
+               "       focal-eval [--kernel NAME] [--layout dense|soft|labels] [--classes C]\n"
+               "                  [--alpha A] [--gamma G] [--sum] < input\n"
+               "input: one 'x t' per line (decimal or hex floats, inf, nan; '#' comments)\n"
+               "layouts (which input the kernel gets):\n"
+               "  soft    fp32 targets, t in [0, 1] (default)\n"
+               "  dense   u8 targets, t must be 0 or 1\n"
+               "  labels  class labels: rows of C = --classes lines, t 0 or 1, at most one 1 per\n"
+               "          row (its index is the row's label; none: background)\n"
+               "output: 'loss grad' per line (%%.9g), or with --sum 'sum count' (%%.17g)\n"
+               "defaults: best available kernel (FOCAL_KERNEL overrides), soft, alpha 0.25, gamma 2\n"
+               "exit: 0 ok, 1 bad input or a failed write, 2 bad command line\n");
   return code;
 }
 
-// A decimal logit rounded to a half dtype: parsed as double, rounded to float with round-to-odd,
-// then to the half dtype with round-to-nearest-even; as float keeps 13+ bits more than the half
-// formats, the two steps give the nearest half to the double.
-std::uint16_t round_to_dtype(double v, focal::Dtype d) {
-  float f = static_cast<float>(v);
-  if (std::isfinite(v) && double(f) != v) {
-    if (std::fabs(double(f)) > std::fabs(v)) f = std::nextafter(f, 0.0f);
-    std::uint32_t b;
-    std::memcpy(&b, &f, sizeof b);
-    b |= 1u;  // round to odd: the inexact result's last bit set
-    std::memcpy(&f, &b, sizeof f);
-  }
-  return focal::float_to_half(f, d);
+enum class Layout { dense, soft, labels };
+
+bool parse_layout(const std::string& s, Layout* out) {
+  if (s == "dense") *out = Layout::dense;
+  else if (s == "soft") *out = Layout::soft;
+  else if (s == "labels") *out = Layout::labels;
+  else return false;
+  return true;
 }
 
-// Whole-token float parse; false if anything is left over or nothing parsed.
-bool parse_float(const char* s, float* out) {
-  char* end = nullptr;
-  errno = 0;
-  const float v = std::strtof(s, &end);
-  if (end == s) return false;
-  while (*end == ' ' || *end == '\t' || *end == '\r') ++end;
-  if (*end != '\0') return false;
-  *out = v;
-  return true;
+[[noreturn]] void input_error(long lineno, const std::string& what) {
+  std::fprintf(stderr, "%s: line %ld: %s\n", kTool, lineno, what.c_str());
+  std::exit(1);
+}
+
+struct Lines {
+  std::vector<float> x, t;
+  std::vector<long> line_of;
+};
+
+// Reads every 'x t' line; t must lie in [0, 1] (and be 0 or 1 unless the layout is soft).
+Lines read_lines(Layout layout) {
+  Lines in;
+  std::string line;
+  std::vector<std::string> tok;
+  long lineno = 0;
+  while (std::getline(std::cin, line)) {
+    ++lineno;
+    std::string why = focal::tools::split_line(line, &tok);
+    if (!why.empty()) input_error(lineno, why);
+    if (focal::tools::is_blank_or_comment(line)) continue;
+    if (tok.size() != 2)
+      input_error(lineno, "expected 'x t' (two floats), got " + std::to_string(tok.size()) +
+                              " fields: '" + line + "'");
+    float x, t;
+    if (!(why = focal::tools::parse_float(tok[0], &x)).empty())
+      input_error(lineno, "logit x = '" + tok[0] + "': " + why);
+    if (!(why = focal::tools::parse_float(tok[1], &t)).empty())
+      input_error(lineno, "target t = '" + tok[1] + "': " + why);
+    if (!(t >= 0.0f && t <= 1.0f))
+      input_error(lineno, "target t = " + tok[1] + ": expected a value in [0, 1]");
+    if (layout != Layout::soft && t != 0.0f && t != 1.0f)
+      input_error(lineno, "target t = " + tok[1] + ": expected 0 or 1 with --layout " +
+                              (layout == Layout::dense ? "dense" : "labels"));
+    in.x.push_back(x);
+    in.t.push_back(t);
+    in.line_of.push_back(lineno);
+  }
+  if (std::cin.bad()) {
+    std::fprintf(stderr, "%s: reading stdin failed\n", kTool);
+    std::exit(1);
+  }
+  return in;
+}
+
+// Rows of `classes` binary targets -> one label per row (the index of its 1, or C: background).
+std::vector<std::int32_t> to_labels(const Lines& in, std::size_t classes) {
+  if (in.x.size() % classes != 0) {
+    std::fprintf(stderr,
+                 "%s: --layout labels: %zu input lines is not a whole number of rows of "
+                 "--classes %zu\n",
+                 kTool, in.x.size(), classes);
+    std::exit(1);
+  }
+  std::vector<std::int32_t> labels(in.x.size() / classes, std::int32_t(classes));
+  for (std::size_t i = 0; i < in.x.size(); ++i) {
+    if (in.t[i] != 1.0f) continue;
+    auto& label = labels[i / classes];
+    if (label != std::int32_t(classes))
+      input_error(in.line_of[i], "a second t = 1 in the row of lines " +
+                                     std::to_string(in.line_of[i / classes * classes]) +
+                                     "..: --layout labels takes at most one positive per row");
+    label = std::int32_t(i % classes);
+  }
+  return labels;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string kernel_name;
+  std::optional<std::string> kernel_name;
   focal::Options opt;
+  Layout layout = Layout::soft;
+  long classes = 0;
   bool want_sum = false;
   bool list = false;
-  focal::Dtype dtype = focal::Dtype::fp32;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    auto value = [&](const char* what) -> const char* {
+    auto value = [&](const char* what) -> std::string {
       if (i + 1 >= argc) {
-        std::fprintf(stderr, "focal-eval: %s needs a value (%s)\n", a.c_str(), what);
+        std::fprintf(stderr, "%s: %s needs a value (%s)\n", kTool, a.c_str(), what);
         std::exit(2);
       }
       return argv[++i];
+    };
+    auto reject = [&](const std::string& v, const std::string& expected) {
+      std::fprintf(stderr, "%s: %s: expected %s, got '%s'\n", kTool, a.c_str(), expected.c_str(),
+                   v.c_str());
+      std::exit(2);
     };
     if (a == "--list") {
       list = true;
     } else if (a == "--kernel") {
       kernel_name = value("a kernel name, see --list");
+      if (kernel_name->empty()) reject("", "a kernel name (see --list)");
+    } else if (a == "--layout") {
+      const std::string v = value("dense, soft or labels");
+      if (!parse_layout(v, &layout)) reject(v, "dense, soft or labels");
+    } else if (a == "--classes") {
+      const std::string v = value("a number of classes");
+      char* end = nullptr;
+      errno = 0;
+      classes = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno || classes < 1 || classes > INT32_MAX)
+        reject(v, "a number of classes in [1, 2^31-1]");
     } else if (a == "--alpha" || a == "--gamma") {
-      const char* v = value("a number");
+      const std::string v = value("a number");
       float f;
-      if (!parse_float(v, &f)) {
-        std::fprintf(stderr, "focal-eval: %s: expected a number, got '%s'\n", a.c_str(), v);
-        return 2;
-      }
+      const std::string why = focal::tools::parse_float(v, &f);
+      if (!why.empty()) reject(v, "a number (" + why + ")");
       (a == "--alpha" ? opt.alpha : opt.gamma) = f;
-    } else if (a == "--dtype") {
-      const std::string v = value("fp32, fp16 or bf16");
-      bool known = false;
-      for (auto d : {focal::Dtype::fp32, focal::Dtype::fp16, focal::Dtype::bf16})
-        if (v == focal::to_string(d)) dtype = d, known = true;
-      if (!known) {
-        std::fprintf(stderr, "focal-eval: --dtype: expected fp32, fp16 or bf16, got '%s'\n", v.c_str());
-        return 2;
-      }
     } else if (a == "--sum") {
       want_sum = true;
     } else if (a == "--help" || a == "-h") {
-      return usage(stdout, 0);
+      usage(stdout, 0);
+      return focal::tools::finish_output(kTool);
     } else {
-      std::fprintf(stderr, "focal-eval: unknown argument '%s'\n", a.c_str());
+      std::fprintf(stderr, "%s: unknown argument '%s'\n", kTool, a.c_str());
       return usage(stderr, 2);
     }
+  }
+  if ((layout == Layout::labels) != (classes > 0)) {
+    std::fprintf(stderr, "%s: --classes C goes with --layout labels, and labels needs it\n", kTool);
+    return 2;
   }
 
   try {
@@ -114,72 +184,42 @@ int main(int argc, char** argv) {
                     int(k.backend.size()), k.backend.data(), int(k.isa.size()), k.isa.data(),
                     k.bound.ulp, k.bound.rel_other, why.empty() ? "" : "  # ", why.c_str());
       }
-      return 0;
+      return focal::tools::finish_output(kTool);
     }
     const focal::KernelInfo& kernel =
-        kernel_name.empty() ? focal::best_kernel() : focal::find_kernel(kernel_name);
+        kernel_name ? focal::find_kernel(*kernel_name) : focal::best_kernel();
 
-    std::vector<float> xs, ts;
-    std::vector<std::uint16_t> xh;  // --dtype fp16|bf16: the logits' bits
-    std::vector<long> line_of;
-    std::string line;
-    long lineno = 0;
-    while (std::getline(std::cin, line)) {
-      ++lineno;
-      const auto first = line.find_first_not_of(" \t\r");
-      if (first == std::string::npos || line[first] == '#') continue;  // blank or comment
-      char xbuf[128], tbuf[128], extra[2];
-      float x, t;
-      const int got = std::sscanf(line.c_str(), "%127s %127s %1s", xbuf, tbuf, extra);
-      if (got != 2 || !parse_float(xbuf, &x) || !parse_float(tbuf, &t)) {
-        std::fprintf(stderr, "focal-eval: line %ld: expected 'x t' (two floats), got '%s'\n",
-                     lineno, line.c_str());
-        return 1;
-      }
-      if (!(t >= 0.0f && t <= 1.0f)) {
-        std::fprintf(stderr, "focal-eval: line %ld: target t = %s: expected a value in [0, 1]\n",
-                     lineno, tbuf);
-        return 1;
-      }
-      if (dtype != focal::Dtype::fp32) {
-        if (t != 0.0f && t != 1.0f) {
-          std::fprintf(stderr, "focal-eval: line %ld: target t = %s: --dtype %s takes targets 0 or 1\n",
-                       lineno, tbuf, std::string(focal::to_string(dtype)).c_str());
-          return 1;
-        }
-        const double xd = std::strtod(xbuf, nullptr);
-        xh.push_back(round_to_dtype(xd, dtype));
-        x = focal::half_to_float(xh.back(), dtype);
-        if (double(x) != xd && !(std::isnan(x) && std::isnan(xd)))
-          std::fprintf(stderr, "focal-eval: line %ld: x = %s is not exactly representable in %s; "
-                       "rounded to nearest: %.9g\n", lineno, xbuf,
-                       std::string(focal::to_string(dtype)).c_str(), x);
-      }
-      xs.push_back(x);
-      ts.push_back(t);
-      line_of.push_back(lineno);
+    const Lines in = read_lines(layout);
+    const std::size_t n = in.x.size();
+    std::vector<float> loss(want_sum ? 0 : n), grad(want_sum ? 0 : n);
+    const focal::Outputs out{loss, grad};
+    std::vector<std::uint8_t> u8;
+    std::vector<std::int32_t> labels;
+    focal::Result r;
+    switch (layout) {
+      case Layout::soft:
+        r = focal::focal_loss(kernel, focal::SoftInput{in.x, in.t}, opt, out);
+        break;
+      case Layout::dense:
+        for (float t : in.t) u8.push_back(t == 1.0f);
+        r = focal::focal_loss(kernel, focal::DenseInput{in.x, u8}, opt, out);
+        break;
+      case Layout::labels:
+        labels = to_labels(in, std::size_t(classes));
+        r = focal::focal_loss(kernel, focal::LabelInput{in.x, labels, std::size_t(classes)}, opt,
+                              out);
+        break;
     }
-
-    std::vector<float> loss(want_sum ? 0 : xs.size()), grad(want_sum ? 0 : xs.size());
-    std::vector<std::uint8_t> t8(ts.begin(), ts.end());
-    std::vector<std::uint16_t> grad_h(dtype == focal::Dtype::fp32 ? 0 : grad.size());
-    const focal::Result r =
-        dtype == focal::Dtype::fp32
-            ? focal::focal_loss(kernel, focal::SoftInput{xs, ts}, opt, focal::Outputs{loss, grad})
-            : focal::focal_loss(kernel, focal::HalfDenseInput{xh, t8, dtype}, opt,
-                                focal::Outputs{.loss = loss, .grad_half = grad_h});
-    for (std::size_t i = 0; i < grad_h.size(); ++i) grad[i] = focal::half_to_float(grad_h[i], dtype);
-    std::fprintf(stderr, "focal-eval: kernel %.*s, alpha %g, gamma %g, %zu inputs\n",
-                 int(r.kernel->name.size()), r.kernel->name.data(), opt.alpha, opt.gamma,
-                 xs.size());
+    std::fprintf(stderr, "%s: kernel %.*s, alpha %g, gamma %g, %zu inputs\n", kTool,
+                 int(r.kernel->name.size()), r.kernel->name.data(), opt.alpha, opt.gamma, n);
     if (want_sum) {
       std::printf("%.17g %llu\n", r.sum, static_cast<unsigned long long>(r.count));
     } else {
-      for (std::size_t i = 0; i < xs.size(); ++i) std::printf("%.9g %.9g\n", loss[i], grad[i]);
+      for (std::size_t i = 0; i < n; ++i) std::printf("%.9g %.9g\n", loss[i], grad[i]);
     }
-    return 0;
+    return focal::tools::finish_output(kTool);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "focal-eval: %s\n", e.what());
+    std::fprintf(stderr, "%s: %s\n", kTool, e.what());
     return 1;
   }
 }

@@ -118,9 +118,7 @@ FOCAL_HD inline Exp<Ops> exp_core(typename Ops::F a, typename Ops::F a_lo) {
   F r_lo = Ops::fnma(n, F(kLn2Over16Lo), Ops::template lookup<Table::exp2_err>(t));
   if constexpr (kLow) r_lo = r_lo + a_lo;
   const F T = Ops::template lookup<Table::exp2>(t);
-  F p(kExpPoly[0]);
-  p = Ops::fma(p, r_hi, F(kExpPoly[1]));
-  p = Ops::fma(p, r_hi, F(kExpPoly[2]));
+  const F p = Ops::fma(Ops::fma(F(kExpP2), r_hi, F(kExpP1)), r_hi, F(kExpP0));
   // exp(r_hi + r_lo) - 1 - r_hi = r_hi^2 P(r_hi) + r_lo (1 + r_hi + r_hi^2/2) + O(2^-36);
   // |r_lo| reaches 2^-17, so its products with r_hi are kept.
   const F g = r_hi * Ops::fma(r_hi, F(0.5f), F(1.0f));
@@ -143,9 +141,8 @@ FOCAL_HD inline FF<F> log1p(FF<F> e) {
   // (1 + e) inv - 1 = f: P.hi in [c/2, 2c] for j >= 1 (and c = 0 for j = 0), so P.hi - c is exact.
   const F f = P.hi - c;
   const F f_lo = Ops::fma(e.lo, inv, P.lo);
-  F qp(kLog1pPoly[0]);
-  for (int i = 1; i < int(sizeof kLog1pPoly / sizeof kLog1pPoly[0]); ++i)
-    qp = Ops::fma(qp, f, F(kLog1pPoly[i]));
+  F qp = Ops::fma(F(kLog1pQ3), f, F(kLog1pQ2));
+  qp = Ops::fma(Ops::fma(qp, f, F(kLog1pQ1)), f, F(kLog1pQ0));
   // log1p(f + f_lo) = f + f^2 Q(f) + f_lo (1 - f) + O(f_lo f^2)
   const F rest = Ops::fma(f * f, qp, Ops::fnma(f_lo, f, f_lo));
   const FF<F> s = fast_two_sum<Ops>(Ops::template lookup<Table::log_hi>(tj), f);

@@ -32,9 +32,15 @@ inline constexpr int kTableCount = 5;
 inline constexpr float kTables[kTableCount][16] = {FOCAL_FF_TABLES};
 // exp(r) = 1 + r + r^2 P(r) on |r| <= ln2/32: P of degree 2, highest first;
 // max |error of exp(r)| = 2^-36.6 with these float coefficients.
-inline constexpr float kExpPoly[] = {0x1.55565c0000000p-5f, 0x1.5556e00000000p-3f, 0x1.0000000000000p-1f};
+// (Scalars, not arrays: nvcc allows constexpr scalars, not constexpr arrays, in device code.)
+inline constexpr float kExpP2 = 0x1.55565c0000000p-5f;
+inline constexpr float kExpP1 = 0x1.5556e00000000p-3f;
+inline constexpr float kExpP0 = 0x1.0000000000000p-1f;
 // log1p(f) = f + f^2 Q(f) on |f| <= 1/30: Q of degree 3, highest first;
 // max error relative to f = 2^-29.9 with these float coefficients.
-inline constexpr float kLog1pPoly[] = {0x1.99ecec0000000p-3f, -0x1.00309a0000000p-2f, 0x1.5555540000000p-2f, -0x1.fffffe0000000p-2f};
+inline constexpr float kLog1pQ3 = 0x1.99ecec0000000p-3f;
+inline constexpr float kLog1pQ2 = -0x1.00309a0000000p-2f;
+inline constexpr float kLog1pQ1 = 0x1.5555540000000p-2f;
+inline constexpr float kLog1pQ0 = -0x1.fffffe0000000p-2f;
 
 }  // namespace focal::ff::constants

@@ -51,7 +51,8 @@ struct SoftInput {
 
 // Class-label layout (RetinaNet): logits[N * num_classes] row-major, labels[N].
 // label in [0, C): that class positive, the other C-1 negative; label == C: background (all
-// negative); label < 0: ignored (loss 0, gradient 0, not counted). label > C is an error.
+// negative); label < 0: ignored (loss 0, gradient 0, not counted). label > C is an error, and so
+// is labels.size() * num_classes overflowing size_t.
 struct LabelInput {
   std::span<const float> logits;
   std::span<const std::int32_t> labels;
@@ -96,7 +97,10 @@ float half_to_float(std::uint16_t bits, Dtype dtype);
 std::uint16_t float_to_half(float v, Dtype dtype);
 
 // Optional per-element outputs: an empty span means "not requested"; otherwise the size must
-// equal the number of logits. Ignored elements get 0 in each.
+// equal the number of logits. Ignored elements get 0 in both.
+// Aliasing: an output may be exactly the logits (in place: loss.data() == logits.data() or
+// grad.data() == logits.data()); any other overlap -- partial with the logits, any with the
+// targets or labels, or loss with grad -- is an invalid_argument.
 //   loss[i]: the unreduced loss of element i;
 //   grad[i]: d(reduced loss)/d logits[i] (so it already carries 1/count or 1/normalizer).
 //   grad_half[i]: the same gradient in the logits' dtype (half inputs only; an error with fp32
@@ -119,9 +123,12 @@ enum class Reduction {
 
 struct Options {
   float alpha = 0.25f;      // <= 1; alpha < 0 disables balancing
-  float gamma = 2.0f;       // finite, >= 0
+  float gamma = 2.0f;       // in [0, 8]: the range whose accuracy is verified (ErrorBound)
   Reduction reduction = Reduction::sum;
-  double normalizer = 1.0;  // used with Reduction::normalizer; finite, > 0
+  // Used with Reduction::normalizer: in [2^-62, 2^62] (about 2.2e-19 to 4.6e18), so that the
+  // gradient scale 1/normalizer is a normal number with exponent in [-62, 62], which the
+  // accurate kernels rely on. (Reduction::mean's 1/count is in that range for count <= 2^62.)
+  double normalizer = 1.0;
 };
 
 struct KernelInfo;
@@ -141,8 +148,9 @@ struct Result {
 // ---------------------------------------------------------------------------------------------
 struct Params {
   float alpha;        // validated, <= 1
-  float gamma;        // validated, finite >= 0
-  double grad_scale;  // 1, 1/count or 1/normalizer: applied to every gradient written
+  float gamma;        // validated, in [0, 8]
+  double grad_scale;  // 1, 1/count or 1/normalizer (0 or in [2^-62, 2^62]): applied to every
+                      // gradient written
 };
 
 struct Partial {

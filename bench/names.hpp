@@ -1,0 +1,77 @@
+// The one definition of what focal-bench writes, shared by focal_bench.cpp (CPU) and
+// cuda_bench.cu (CUDA): benchmark names, layout words, argument names, counters and the bytes a
+// benchmark counts. scripts/lib/names.py reads these names (its test lists focal-bench's
+// benchmarks and parses every one, so a change here that the scripts miss fails a test).
+//
+// Names (Google Benchmark named arguments):
+//   focal_sum/<kernel>/<layout>/n:<n>[/threads:<k>]   loss sum only (no per-element output)
+//   focal_grad/<kernel>/<layout>/n:<n>[/threads:<k>]  sum + fp32 gradient written, one pass
+//   probe_read/n:<n>, probe_copy/n:<n>                CPU memory ceilings over the dense input's bytes
+//   probe_cuda_read/n:<n>, probe_cuda_copy/n:<n>      the same on the GPU
+// Google Benchmark appends /real_time (CPU) or /manual_time (CUDA, CUDA-event timing).
+// Counters: items_per_second = logits per second; bytes_per_second = the bytes the op must move
+// (moved_bytes below); frac_read / frac_copy = bytes_per_second over the probe's at the same n.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace focal::bench {
+
+inline constexpr const char* kOpSum = "focal_sum";
+inline constexpr const char* kOpGrad = "focal_grad";
+
+inline constexpr const char* kProbeRead = "probe_read";          // sums the dense input's bytes
+inline constexpr const char* kProbeCopy = "probe_copy";          // copies n fp32 (read + write)
+inline constexpr const char* kProbeCudaRead = "probe_cuda_read";  // cub::DeviceReduce over 5n bytes
+inline constexpr const char* kProbeCudaCopy = "probe_cuda_copy";  // device-to-device copy of 5n bytes
+
+inline constexpr const char* kArgN = "n";              // logits per call
+inline constexpr const char* kArgThreads = "threads";  // OpenMP threads (openmp kernels only)
+
+inline constexpr const char* kCounterFracRead = "frac_read";
+inline constexpr const char* kCounterFracCopy = "frac_copy";
+
+// The labels layout: RetinaNet's COCO head, 80 classes (n / 80 rows of fp32 logits + one
+// int32 label per row).
+inline constexpr std::size_t kLabelClasses = 80;
+
+enum class Layout { dense, soft, labels };
+inline constexpr Layout kLayouts[] = {Layout::dense, Layout::soft, Layout::labels};
+
+// The same word on every backend.
+inline const char* layout_word(Layout l) {
+  return l == Layout::dense ? "dense" : l == Layout::soft ? "soft" : "labels_c80";
+}
+// Layout from its word; false when the word is unknown.
+inline bool parse_layout(const std::string& word, Layout* out) {
+  for (Layout l : kLayouts)
+    if (word == layout_word(l)) {
+      *out = l;
+      return true;
+    }
+  return false;
+}
+
+// Logits actually used for n wanted: the labels layout keeps whole rows.
+inline std::size_t layout_logits(Layout l, std::size_t n) {
+  return l == Layout::labels ? n / kLabelClasses * kLabelClasses : n;
+}
+
+// Bytes one call must move for `logits` logits: each input byte read once, the gradient (when
+// written) once. dense: 4 B logit + 1 B u8 target; soft: 4 B + 4 B fp32 target; labels: 4 B +
+// one 4 B label per 80 logits.
+inline double moved_bytes(Layout l, std::size_t logits, bool grad) {
+  const double n = double(logits);
+  double in = l == Layout::dense ? 5.0 * n
+              : l == Layout::soft ? 8.0 * n
+                                  : 4.0 * n + 4.0 * double(logits / kLabelClasses);
+  return in + (grad ? 4.0 * n : 0.0);
+}
+
+// "focal_sum/avx512/dense": the benchmark family; Google Benchmark adds "/n:<n>[/threads:<k>]".
+inline std::string kernel_family(bool grad, const std::string& kernel, Layout l) {
+  return std::string(grad ? kOpGrad : kOpSum) + "/" + kernel + "/" + layout_word(l);
+}
+
+}  // namespace focal::bench
