@@ -18,6 +18,7 @@
 
 #include "focal/focal.hpp"
 
+FOCAL_API_BEGIN  // exported from a shared build (focal/export.hpp)
 struct CUstream_st;  // what cudaStream_t points to
 
 namespace focal {
@@ -130,3 +131,4 @@ std::size_t element_count(const DeviceInput& input);
 
 }  // namespace cuda
 }  // namespace focal
+FOCAL_API_END

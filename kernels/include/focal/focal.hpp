@@ -16,6 +16,9 @@
 #include <string_view>
 #include <variant>
 
+#include "focal/export.hpp"
+
+FOCAL_API_BEGIN  // exported from a shared build (focal/export.hpp)
 namespace focal {
 
 // ---------------------------------------------------------------------------------------------
@@ -221,3 +224,4 @@ void throw_if_bad_targets(const Input& input);
 double reduce(const Options& options, double sum, std::uint64_t count);
 
 }  // namespace focal
+FOCAL_API_END
