@@ -22,6 +22,7 @@ FILES = {
     "throughput_png": "throughput.png",
     "error_png": "error_vs_x.png",
     "device_summary": "summary.txt",   # scripts/device-check's last table
+    "python_op": "python_op_cpu.json",  # scripts/peer_op.py: the torch op vs torchvision, from Python
 }
 PEER_TOOLS = ("torch", "jax")
 DEVICES = ("cpu", "cuda")
