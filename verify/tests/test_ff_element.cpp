@@ -38,7 +38,10 @@ std::vector<float> edge_logits(std::uint64_t seed) {
                           87.3f, 88.7f, 103.9f, 104.0f, 110.0f, 140.0f, 1e4f, FLT_MAX,
                           -FLT_MAX, INFINITY, -INFINITY, NAN, -NAN, FLT_MIN, -FLT_MIN,
                           from_bits(1), from_bits(0x80000001u), 1e-30f, 17.0f, -17.0f, 20.7f,
-                          26.0f, 34.66f, 51.9f};
+                          26.0f, 34.66f, 51.9f,
+                          // signalling NaNs (one with the checker's poison payload): the
+                          // outputs must be quiet NaNs, never the input's bits
+                          from_bits(0x7fbadbadu), from_bits(0xffbadbadu), from_bits(0x7f800001u)};
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<std::uint32_t> bits;
   std::uniform_real_distribution<float> mid(-120.0f, 120.0f);
@@ -121,6 +124,31 @@ TEST(FFElement, SameBitsInEveryKernelAndLayout) {
   }
   std::printf("[ ff ] %zu elements bitwise equal to scalar_ff across %zu kernels\n", compared,
               others.size());
+}
+
+// NaN in, quiet NaN out, in every kernel and layout: a signalling NaN logit (here with the
+// checker's poison payload, which a kernel that copied its input's bits would pass off as
+// "unwritten") must come out as a quiet NaN in both outputs.
+TEST(FFElement, SignallingNaNsComeOutQuiet) {
+  std::vector<float> x = {from_bits(0x7fbadbadu), from_bits(0xffbadbadu), from_bits(0x7f800001u)};
+  x.resize(40, 1.0f);  // whole vectors and a tail
+  const std::vector<std::uint8_t> t(x.size(), 1), t0(x.size(), 0);
+  for (const auto& k : kernels()) {
+    if (!k.is_available()) continue;
+    for (const auto* tt : {&t, &t0})
+      for (float gamma : {0.0f, 2.0f, 2.5f}) {
+        Options opt;
+        opt.gamma = gamma;
+        const Outs r = run(k, x, *tt, opt);
+        for (std::size_t i = 0; i < 3; ++i)
+          for (float v : {r.loss[i], r.grad[i]}) {
+            std::uint32_t b;
+            std::memcpy(&b, &v, 4);
+            EXPECT_TRUE(std::isnan(v) && (b & 0x00400000u)) << k.name << " gamma " << gamma << " x#" << i
+                                                             << ": got bits " << std::hex << b;
+          }
+      }
+  }
 }
 
 // Every 2^13-th float bit pattern (offset by a fresh seed), t = 0 and 1, gamma 0..4: the

@@ -313,8 +313,10 @@ struct Element {
     } else {
       v.grad = zero;
     }
+    // NaN in, NaN out: z + z is z's NaN made quiet (a signalling NaN must not come out).
     const M nan = Ops::is_nan(z);
-    return {Ops::select(nan, z, v.loss), Ops::select(nan, z, v.grad)};
+    const F qnan = z + z;
+    return {Ops::select(nan, qnan, v.loss), Ops::select(nan, qnan, v.grad)};
   }
 
   // A weighted (2^P) float-float gradient times the gradient scale, rounded once.
