@@ -7,10 +7,14 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "element.hpp"
+#include "../element.hpp"
+#include "plan.hpp"
 #include "focal/cuda.hpp"
 
 namespace focal::cuda_detail {
+
+using element::Element;
+using element::FastElement;
 
 // Throws focal::cuda_error("focal: <what>: <CUDA error name>: <text>") unless err is cudaSuccess.
 void check(cudaError_t err, const char* what);
