@@ -1,6 +1,7 @@
-// "cuda_cub_device": the library baseline. The sum is cub::DeviceReduce::TransformReduce over
-// the element indices (the transform evaluates one element: the same device code as the other
-// two kernels, read element by element, so its per-element results are bitwise theirs).
+// The dispatch of "cuda_cub_device", the library baseline. The sum is
+// cub::DeviceReduce::TransformReduce over the element indices (the transform evaluates one
+// element: the same device code as cuda_warp and cuda_cub, element_io.cuh's one(), so its
+// per-element results are bitwise theirs).
 // Per-element outputs, when requested, are written by a cub::DeviceFor::Bulk pass before the
 // reduction (the reduction's transform must be free of side effects), so with outputs this
 // kernel reads its inputs twice -- it is the baseline, not the fast path.
@@ -11,7 +12,8 @@
 #include <cub/device/device_reduce.cuh>
 #include <thrust/iterator/counting_iterator.h>
 
-#include "internal.hpp"
+#include "dispatch.hpp"
+#include "element_io.cuh"
 
 namespace focal::cuda_detail {
 namespace {

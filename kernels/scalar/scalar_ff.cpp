@@ -1,13 +1,13 @@
-// The portable float-float kernel ("scalar_ff"): the CUDA kernels' element (kernels/cuda/
-// element.hpp) compiled for the host and run one element at a time. Binary targets (dense u8,
-// class labels, soft t in {0, 1}) at gamma 0..4 use the float-float element of focal/ff.hpp with
-// ff::ScalarOps -- the bits every avx2/avx512 lane computes; soft targets strictly inside (0, 1)
+// The portable float-float kernel ("scalar_ff"): the CUDA kernels' element (element::Element
+// of kernels/element.hpp) compiled for the host and run one element at a time. Binary targets
+// (dense u8, class labels, soft t in {0, 1}) at gamma 0..4 use the float-float element of
+// focal/ff.hpp with ff::ScalarOps -- the bits every avx2/avx512 lane computes; soft targets strictly inside (0, 1)
 // and other gamma use math.hpp in double, as the scalar reference does.
 // Declared: 1 ULP for gamma 0..4 (exhaustively measured, results/*/exhaustive/), relative 1.2e-7
 // otherwise. It runs on any x86-64 (std::fma is exact in software too); it exists to make the
 // CUDA element testable, and verifiable bit for bit, on every machine.
 #include "../backends.hpp"
-#include "../cuda/element.hpp"
+#include "../element.hpp"
 #include "focal/detail/sum.hpp"
 
 namespace focal {
@@ -18,7 +18,7 @@ namespace {
 // the float-float helpers inline into the element loop.
 [[gnu::flatten]] __attribute__((target_clones("fma", "default")))
 Partial scalar_ff_run(const Input& in, const Params& p, const Outputs& out) {
-  const auto el = cuda_detail::Element::make(p.alpha, p.gamma, p.grad_scale);
+  const auto el = element::Element::make(p.alpha, p.gamma, p.grad_scale);
   detail::CompensatedSum sum;
   Partial part;
   const bool want_loss = !out.loss.empty(), want_grad = !out.grad.empty();
@@ -75,7 +75,7 @@ const KernelInfo kScalarFF[] = {{
     .name = "scalar_ff",
     .backend = "scalar",
     .isa = "x86-64",
-    .bound = cuda_detail::kDeclaredBound,
+    .bound = element::kDeclaredBound,
     .bitwise_equal_to = "",
     .priority = 1,
     .available = always,

@@ -1,65 +1,28 @@
 // The scalar reference kernel (name "scalar").
 //
-// Evaluates focal/math.hpp in double and rounds each result to float once, so every loss and
-// gradient is within 0.5 ULP + 2^-28 ULP of the correctly rounded float value: declared bound
-// 1 ULP for every gamma in [0, 8] (relative 1.2e-7), over the whole float32 range of x, for
-// binary and soft targets (soft-target gradient: ULP of the larger of its two terms).
+// Evaluates focal/math.hpp in double (element::DoubleElement of kernels/element.hpp, the element
+// the CUDA kernels and scalar_ff take for soft targets and gamma outside 0..4) and rounds each
+// result to float once, so every loss and gradient is within 0.5 ULP + 2^-28 ULP of the
+// correctly rounded float value: declared bound 1 ULP for every gamma in [0, 8] (relative
+// 1.2e-7), over the whole float32 range of x, for binary and soft targets (soft-target gradient: ULP of the larger of its two terms).
 // Double has the range to hold every intermediate whose float result is representable, so
 // subnormal results are neither flushed nor do large ones overflow early.
 // Sum: Neumaier-compensated double over the rounded fp32 losses (relative error ~1e-16).
-#include <cfloat>
 #include <cmath>
-#include <limits>
 
 #include "../backends.hpp"
+#include "../element.hpp"
 #include "focal/detail/sum.hpp"
-#include "focal/math.hpp"
 
 namespace focal {
 namespace {
-
-struct DoubleOps {
-  static double exp(double v) { return std::exp(v); }
-  static double log1p(double v) { return std::log1p(v); }
-  static double pow(double b, double e) { return std::pow(b, e); }  // pow(0, 0) = 1
-  static double abs(double v) { return std::fabs(v); }
-  static double recip(double v) { return 1.0 / v; }
-  static double min(double a, double b) { return a < b ? a : b; }
-  static double max(double a, double b) { return a > b ? a : b; }
-  static double select(bool c, double a, double b) { return c ? a : b; }
-  static double largest(double) { return DBL_MAX; }
-};
-
-template <class Pow>
-struct Element {
-  math::Alpha a;
-  double gamma;
-  double grad_scale;
-  Pow pow;
-
-  // Binary target; returns the fp32 loss and writes the fp32 gradient.
-  math::LossGrad<float> binary(float x, bool positive) const {
-    const double z = positive ? double(x) : -double(x);
-    const double a_t = positive ? a.pos : a.neg;
-    const auto r = math::binary<DoubleOps>(z, a_t, gamma, pow);
-    const double dx = positive ? r.grad : -r.grad;
-    return {float(r.loss), float(dx * grad_scale)};
-  }
-  math::LossGrad<float> soft(float x, float t) const {
-    if (t == 0.0f || t == 1.0f) return binary(x, t == 1.0f);
-    const auto r = math::soft<DoubleOps>(double(x), double(t), double(a.pos), double(a.neg),
-                                         gamma, pow);
-    return {float(r.loss), float(r.grad * grad_scale)};
-  }
-};
 
 inline void store(const Outputs& out, std::size_t i, math::LossGrad<float> v) {
   if (!out.loss.empty()) out.loss[i] = v.loss;
   if (!out.grad.empty()) out.grad[i] = v.grad;
 }
 
-template <class Pow>
-Partial run_with(const Input& in, const Element<Pow>& el, const Outputs& out) {
+Partial run_with(const Input& in, const element::DoubleElement& el, const Outputs& out) {
   detail::CompensatedSum sum;
   Partial part;
   if (const auto* d = std::get_if<DenseInput>(&in)) {
@@ -107,10 +70,7 @@ Partial run_with(const Input& in, const Element<Pow>& el, const Outputs& out) {
 }
 
 Partial scalar_run(const Input& in, const Params& p, const Outputs& out) {
-  return math::with_pow<DoubleOps, double>(p.gamma, [&](auto pow) {
-    const Element<decltype(pow)> el{math::balance(p.alpha), double(p.gamma), p.grad_scale, pow};
-    return run_with(in, el, out);
-  });
+  return run_with(in, element::DoubleElement::make(p.alpha, p.gamma, p.grad_scale), out);
 }
 
 bool always(std::string*) { return true; }
@@ -119,7 +79,7 @@ const KernelInfo kScalar[] = {{
     .name = "scalar",
     .backend = "scalar",
     .isa = "x86-64",
-    .bound = {.ulp = 1.0, .rel_other = 1.2e-7},
+    .bound = element::kDeclaredBound,
     .bitwise_equal_to = "",
     .priority = 0,
     .available = always,

@@ -1,6 +1,6 @@
 // The CUDA kernels' element and vector plan, compiled on the host (no GPU needed): the very
-// source the kernels run (kernels/cuda/element.hpp), checked against MPFR at the CUDA kernels'
-// declared bound and against the scalar reference bit for bit (same operation sequence; the
+// source the kernels run (kernels/element.hpp, kernels/cuda/plan.hpp), checked against MPFR at
+// the CUDA kernels' declared bound and against the scalar reference bit for bit (same operation sequence; the
 // kernels are built with --fmad=false for that). On a GPU only the math library differs
 // (CUDA's double exp/log1p/pow, <= 2 ulp of double, far below a float ULP); the generic suites
 // then check the real kernels at the same bound.
@@ -10,13 +10,14 @@
 #include <cstring>
 #include <random>
 
-#include "../../kernels/cuda/element.hpp"
+#include "../../kernels/cuda/plan.hpp"
+#include "../../kernels/element.hpp"
 #include "check.hpp"
 
 namespace focal::testing {
 namespace {
 
-using cuda_detail::Element;
+using element::Element;
 using cuda_detail::kChunk;
 using cuda_detail::plan_vectors;
 
@@ -55,8 +56,8 @@ TEST(CudaElement, MatchesMpfrAtTheDeclaredBound) {
         }
         const std::string where = c.family + " alpha=" + std::to_string(alpha) +
                                   " gamma=" + std::to_string(gamma);
-        EXPECT_TRUE(sl.passes(cuda_detail::kDeclaredBound, gamma)) << where << "\n  " << sl.describe("loss");
-        EXPECT_TRUE(sg.passes(cuda_detail::kDeclaredBound, gamma)) << where << "\n  " << sg.describe("grad");
+        EXPECT_TRUE(sl.passes(element::kDeclaredBound, gamma)) << where << "\n  " << sl.describe("loss");
+        EXPECT_TRUE(sg.passes(element::kDeclaredBound, gamma)) << where << "\n  " << sg.describe("grad");
       }
 }
 
@@ -69,7 +70,7 @@ TEST(CudaFastElement, MatchesMpfrAtItsDeclaredBoundWithTheHostLibm) {
       if (!c.binary() && gamma == 8.0f) continue;  // the shared-math edge above
       const float alpha = 0.25f;
       const auto truth = verify::references(c, alpha, gamma, 1.0);
-      const auto el = cuda_detail::FastElement::make(alpha, gamma, 1.0);
+      const auto el = element::FastElement::make(alpha, gamma, 1.0);
       verify::Stats sl, sg;
       for (std::size_t i = 0; i < c.x.size(); ++i) {
         const auto v = c.t[i] == 0.0f || c.t[i] == 1.0f ? el.binary(c.x[i], c.t[i] == 1.0f)
@@ -80,8 +81,8 @@ TEST(CudaFastElement, MatchesMpfrAtItsDeclaredBoundWithTheHostLibm) {
         sg.add(i, c.x[i], c.t[i], v.grad, tr.grad_exact, tr.grad_float, gscale, false);
       }
       const std::string where = c.family + " gamma=" + std::to_string(gamma);
-      EXPECT_TRUE(sl.passes(cuda_detail::kFastDeclaredBound, gamma)) << where << "\n  " << sl.describe("loss");
-      EXPECT_TRUE(sg.passes(cuda_detail::kFastDeclaredBound, gamma)) << where << "\n  " << sg.describe("grad");
+      EXPECT_TRUE(sl.passes(element::kFastDeclaredBound, gamma)) << where << "\n  " << sl.describe("loss");
+      EXPECT_TRUE(sg.passes(element::kFastDeclaredBound, gamma)) << where << "\n  " << sg.describe("grad");
       std::printf("[ fast ] %-22s gamma=%-4g loss max %6.3g ulp rel %8.3g | grad max %6.3g ulp rel %8.3g\n",
                   c.family.c_str(), gamma, sl.max_ulp, sl.max_rel, sg.max_ulp, sg.max_rel);
     }
@@ -120,10 +121,10 @@ TEST(CudaElement, RuntimePowEqualsWithPow) {
   std::mt19937_64 rng(verify::process_seed() + 24);
   std::uniform_real_distribution<double> q01(0.0, 1.0);
   for (float gamma : {0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 0.5f, 2.5f, 8.0f}) {
-    const auto rp = cuda_detail::RuntimePow::for_gamma(gamma);
+    const auto rp = element::RuntimePow::for_gamma(gamma);
     for (int i = 0; i < 1000; ++i) {
       const double q = i == 0 ? 0.0 : (i == 1 ? 1.0 : q01(rng));
-      const double want = math::with_pow<cuda_detail::DoubleOps, double>(
+      const double want = math::with_pow<element::DoubleOps, double>(
           gamma, [&](auto pow) { return double(pow(q)); });
       const double got = rp(q);
       ASSERT_EQ(std::memcmp(&want, &got, sizeof got), 0) << "gamma " << gamma << " q " << q;
@@ -197,8 +198,8 @@ TEST(CudaVectorPlan, CoversEverythingAlignedForEveryMisalignment) {
 TEST(CudaRegistry, KernelsDeclareTheTestedBound) {
   for (const char* name : {"cuda_warp", "cuda_cub", "cuda_cub_device", "cuda_warp_fast"}) {
     const auto& k = find_kernel(name);
-    const auto& b = std::string(name) == "cuda_warp_fast" ? cuda_detail::kFastDeclaredBound
-                                                          : cuda_detail::kDeclaredBound;
+    const auto& b = std::string(name) == "cuda_warp_fast" ? element::kFastDeclaredBound
+                                                          : element::kDeclaredBound;
     EXPECT_EQ(k.bound.ulp, b.ulp) << name;
     EXPECT_EQ(k.bound.rel_other, b.rel_other) << name;
     std::string why;

@@ -148,7 +148,7 @@ TEST_P(SpecialValues, CompensatedSumKeepsTinyLossesAfterALargeOne) {
 }
 
 // The fast tiers evaluate float lanes only for |x| <= 80 (kFastRange in simd_kernel.hpp, 80 in
-// cuda/element.hpp) and send other vectors to the accurate path. Past x = 87.3, e = exp(-x) is
+// kernels/element.hpp) and send other vectors to the accurate path. Past x = 87.3, e = exp(-x) is
 // subnormal in float and keeps 149 - 1.44 x bits; with the gradient scaled by 2^40 (normalizer
 // 2^-40, the smallest allowed) that loss is visible: at gamma 0 the positive's gradient is
 // -a_t e / (1 + e) 2^40, a normal float. So above 80 every kernel must be accurate (1 ULP, the

@@ -34,7 +34,7 @@ using Stream = CUstream_st*;  // == cudaStream_t; nullptr is the default stream
 
 // Device-resident inputs: the layouts of focal.hpp, as device pointers and sizes. Any pointer
 // alignment is accepted (16-byte vector loads are used from the first index where all
-// pointers are aligned; see kernels/cuda/element.hpp).
+// pointers are aligned; see kernels/cuda/plan.hpp).
 struct DenseDeviceInput {
   const float* logits;
   const std::uint8_t* targets;

@@ -1,14 +1,16 @@
-// One element of the CUDA kernels, and the pieces of their plan that need no GPU. Everything
-// here is __host__ __device__ (FOCAL_HD) on purpose: the kernels run it on the GPU, and
-// verify/tests/test_cuda_math.cpp compiles the very same source on the host and checks it
-// against MPFR and against the scalar reference, so the element math is tested on every
-// machine, GPU or not.
+// The element: one logit and its target in, the float loss and gradient out. One header for
+// every kernel that evaluates one element at a time: the scalar reference ("scalar": the double
+// element, DoubleElement), "scalar_ff" and the accurate CUDA kernels (Element), the CUDA fast tier
+// (FastElement). Everything here is __host__ __device__ (FOCAL_HD) on purpose: the CUDA kernels
+// run it on the GPU, and verify/tests/test_cuda_math.cpp compiles the very same source on the
+// host and checks it against MPFR and against the scalar reference, so the element math is
+// tested on every machine, GPU or not.
 //
 // Precision: binary targets (dense u8, labels, soft t in {0, 1}) at gamma 0..4 use the
 // float-float element of focal/ff.hpp with ff::ScalarOps -- float arithmetic only, the same bits
-// as the scalar_ff kernel and every avx2/avx512 lane (<= 1 ULP, exhaustively measured on the
-// host). Soft targets strictly inside (0, 1) and other gamma use math.hpp in double, rounded to
-// float once, like the scalar reference.
+// as every avx2/avx512 lane (<= 1 ULP, exhaustively measured on the host). Soft targets strictly
+// inside (0, 1) and other gamma use math.hpp in double, rounded to float once, exactly as the
+// scalar reference does (it is DoubleElement).
 #pragma once
 
 #include <cfloat>
@@ -20,17 +22,18 @@
 #include "focal/ff.hpp"
 #include "focal/math.hpp"
 
-namespace focal::cuda_detail {
+namespace focal::element {
 
-// The declared per-element bound of the three CUDA kernels: the final rounding to float
-// (0.5 ULP) plus the double evaluation's error (< 1e-13 relative, i.e. < 1e-5 ULP); the same
-// as the scalar reference. See NOTES.md.
+// The declared per-element bound of the accurate element (scalar, scalar_ff, cuda_warp, cuda_cub,
+// cuda_cub_device): the final rounding to float (0.5 ULP) plus the double evaluation's error
+// (< 1e-13 relative, i.e. < 1e-5 ULP), and <= 1 ULP measured for the float-float path. See
+// kernels/cuda/NOTES.md.
 inline constexpr ErrorBound kDeclaredBound{.ulp = 1.0, .rel_other = 1.2e-7};
 
 // The Ops policy of math.hpp in double. On the device these are CUDA's double functions
 // (documented max error: exp 1 ulp, log1p 1 ulp, pow 2 ulp -- of double, i.e. ~2^-52
-// relative), on the host the C library's. The kernels are compiled with --fmad=false so that
-// no multiply-add is contracted: the operation sequence is then the same as on the host.
+// relative), on the host the C library's. No multiply-add is contracted (--fmad=false for nvcc,
+// -ffp-contract=off for the host): the operation sequence is the same on both.
 struct DoubleOps {
   FOCAL_HD static double exp(double v) { return ::exp(v); }
   FOCAL_HD static double log1p(double v) { return ::log1p(v); }
@@ -86,8 +89,7 @@ struct RuntimePowT {
   }
 };
 
-// The element: same semantics and (for T = double) the same operation sequence as the scalar
-// kernel's. The gradient scale is applied in double and rounded once.
+// The element of math.hpp with Ops in T. The gradient scale is applied in double and rounded once.
 template <class Ops, class T>
 struct BasicElement {
   math::Alpha a;
@@ -183,61 +185,4 @@ struct FastElement {
 // relative 4e-6 for other gamma up to 8 (powf 4 ulp plus gamma times q's error).
 inline constexpr ErrorBound kFastDeclaredBound{.ulp = 24.0, .rel_other = 4e-6};
 
-// The sum of a chunk's float losses (all >= 0, or inf/NaN) without FP64 arithmetic: a
-// float-float running sum (two_sum per term, error-free), rounded to double once. Relative
-// error <= n 2^-48 for n terms (n = 16: 2^-44), inside the 1e-12 sum contract, while the
-// per-element cost is 6 float operations instead of one FP64 addition (1/64 rate on consumer
-// GPUs). inf and NaN terms give the plain float sum (the compensation would be NaN).
-template <int N>
-FOCAL_HD inline double sum_floats(const float (&v)[N]) {
-  float hi = 0.0f, lo = 0.0f;
-  for (int j = 0; j < N; ++j) {
-    const float s = hi + v[j];
-    const float b = s - hi;
-    lo += (hi - (s - b)) + (v[j] - b);
-    hi = s;
-  }
-  return hi - hi == 0.0f ? double(hi) + double(lo) : double(hi);
-}
-
-// What a thread, a block and the grid accumulate. The losses are >= 0 (or inf/NaN), so plain
-// double addition has relative error <= (depth of the addition chain) * 2^-53: with chunks of
-// 16 summed first, the chain is 16 + chunks per thread + 8 (block) + 11 (final pass), about
-// 550 adds at n = 2^31 on 132 SMs -- 6e-14, inside the 1e-12 sum contract.
-struct Acc {
-  double sum;
-  unsigned long long count;
-  unsigned int bad;  // nonzero: some target was invalid (dense != 0/1, soft outside [0,1], label > C)
-};
-struct AccPlus {
-  FOCAL_HD Acc operator()(const Acc& x, const Acc& y) const {
-    return {x.sum + y.sum, x.count + y.count, x.bad | y.bad};
-  }
-};
-
-// Vector plan: elements [0, head) and [head + 16 * chunks, n) are read one by one, the chunks
-// of 16 in between with 16-byte loads (4 x float4 logits, and 16 u8 or 4 x float4 targets, and
-// 4 x float4 per output). head is the first index at which every vector pointer is 16-byte
-// aligned; when no such index exists (pointers misaligned against each other), chunks = 0 and
-// everything goes element by element -- correct, just slower.
-inline constexpr std::size_t kChunk = 16;
-struct VectorPlan {
-  std::size_t head;
-  std::size_t chunks;
-};
-// target_bytes: 1 (u8), 4 (f32) or 0 (labels: the label array is read per row, not vectorized).
-// A null output pointer is not requested and imposes nothing.
-FOCAL_HD inline VectorPlan plan_vectors(std::size_t n, std::uintptr_t logits,
-                                        std::uintptr_t targets, unsigned target_bytes,
-                                        std::uintptr_t loss, std::uintptr_t grad) {
-  for (std::size_t h = 0; h < kChunk && h < n; ++h) {
-    const bool ok = (logits + 4 * h) % 16 == 0 &&
-                    (target_bytes == 0 || (targets + target_bytes * h) % 16 == 0) &&
-                    (loss == 0 || (loss + 4 * h) % 16 == 0) &&
-                    (grad == 0 || (grad + 4 * h) % 16 == 0);
-    if (ok) return {h, (n - h) / kChunk};
-  }
-  return {n, 0};  // no common alignment: all elements one by one
-}
-
-}  // namespace focal::cuda_detail
+}  // namespace focal::element

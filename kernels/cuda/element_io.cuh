@@ -1,5 +1,6 @@
-// Internal to the CUDA backend (included by its .cu files only): device views of the inputs,
-// the per-element and per-chunk device code shared by all three kernels, error checks.
+// Device code shared by every CUDA kernel: read, evaluate and write one element (heads, tails,
+// misaligned inputs, cuda_cub_device) or one 16-element chunk with 16-byte loads (the bulk of
+// cuda_warp, cuda_cub, cuda_warp_fast). Each returns what it adds to the thread's Acc.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -7,55 +8,16 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "element.hpp"
-#include "focal/cuda.hpp"
+#include "dispatch.hpp"
 
 namespace focal::cuda_detail {
-
-// Throws focal::cuda_error("focal: <what>: <CUDA error name>: <text>") unless err is cudaSuccess.
-void check(cudaError_t err, const char* what);
-// After a launch: the launch's own error (bad configuration, no kernel image for this GPU).
-void check_launch(const char* what);
-
-struct DenseView {
-  const float* x;
-  const std::uint8_t* t;
-  std::size_t n;
-};
-struct SoftView {
-  const float* x;
-  const float* t;
-  std::size_t n;
-};
-struct LabelView {
-  const float* x;
-  const std::int32_t* labels;
-  std::size_t n;  // rows * classes
-  std::uint32_t classes;
-};
-struct OutView {
-  float* loss;  // nullptr: not requested
-  float* grad;
-};
-
-// Device scratch behind focal::cuda::Workspace.
-struct Scratch {
-  Acc* partials = nullptr;
-  std::size_t partials_capacity = 0;
-  Acc* result = nullptr;
-  void* temp = nullptr;  // CUB temp storage
-  std::size_t temp_bytes = 0;
-};
-void grow_temp(Scratch& s, std::size_t bytes);
-
-#if defined(__CUDACC__)
 
 __device__ __forceinline__ void store(const OutView& o, std::size_t i, math::LossGrad<float> v) {
   if (o.loss) o.loss[i] = v.loss;
   if (o.grad) o.grad[i] = v.grad;
 }
 
-// One element, read and written one by one (heads, tails, misaligned inputs, cub_device).
+// One element, read and written one by one.
 template <class El>
 __device__ __forceinline__ Acc one(const DenseView& in, const El& el, const OutView& o,
                                    std::size_t i) {
@@ -197,7 +159,5 @@ __device__ __forceinline__ Acc chunk(const LabelView& in, const El& el, const Ou
   }
   return finish_chunk(o, i, loss, grad, count, bad);
 }
-
-#endif  // __CUDACC__
 
 }  // namespace focal::cuda_detail
