@@ -30,6 +30,18 @@ inline std::string param_name(const ::testing::TestParamInfo<std::string>& info)
   return info.param;
 }
 
+// f() must throw focal::invalid_argument whose message mentions `needle` (the argument's name).
+template <class F>
+void expect_error(F&& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
+        << "message '" << e.what() << "' does not mention '" << needle << "'";
+  }
+}
+
 }  // namespace focal::testing
 
 #define FOCAL_INSTANTIATE_PER_KERNEL(Suite)                                            \

@@ -21,17 +21,6 @@ using verify::half_decode;
 using verify::half_round;
 using verify::half_ulp;
 
-template <class F>
-void expect_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
-        << "message '" << e.what() << "' does not mention '" << needle << "'";
-  }
-}
-
 float as_float(std::uint32_t b) {
   float f;
   std::memcpy(&f, &b, sizeof f);

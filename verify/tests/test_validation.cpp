@@ -16,17 +16,6 @@
 namespace focal::testing {
 namespace {
 
-template <class F>
-void expect_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
-        << "message '" << e.what() << "' does not mention '" << needle << "'";
-  }
-}
-
 class Validation : public PerKernel {};
 
 // 2^34 labels with C = 2^30: N C = 2^64 wraps to 0 and matched the 0 logits, then the kernel
