@@ -94,14 +94,8 @@ struct FFKernel {
     return Partial{sum.value(), n, xsimd::any(bad)};
   }
 
-  // Lane j of the vector at class k is positive iff j == label - k (clamped: exact in floats).
-  static M positive(std::int64_t label, std::size_t k) {
-    alignas(64) float iota[N];
-    for (std::size_t j = 0; j < N; ++j) iota[j] = float(j);
-    std::int64_t j = label - std::int64_t(k);
-    j = j < -1 ? -1 : j > std::int64_t(N) ? std::int64_t(N) : j;
-    return F::load_aligned(iota) == F(float(j));
-  }
+  // Lane j of the vector at class k is positive iff j == label - k: the float-lane kernel's mask.
+  static M positive(std::int64_t label, std::size_t k) { return Kernel<Arch, float>::positive(label, k); }
 
   template <bool kGrad, class E>
   [[gnu::flatten]] static Partial labels_loop(const E& el, const float* x,
