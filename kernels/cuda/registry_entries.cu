@@ -27,6 +27,7 @@
 #include <string>
 
 #include "../backends.hpp"
+#include "../layouts.hpp"
 #include "dispatch.hpp"
 #include "focal/cuda.hpp"
 
@@ -74,16 +75,18 @@ Partial run_host(cuda::Reducer reducer, const Input& in, const Params& p, const 
   if (n == 0) return Partial{};
   HostPath& h = host_path();
   std::lock_guard<std::mutex> lock(h.mu);
-  cuda::DeviceInput dev;
-  if (const auto* d = std::get_if<DenseInput>(&in)) {
-    dev = cuda::DenseDeviceInput{upload(h.logits, d->logits), upload(h.targets, d->targets), n};
-  } else if (const auto* s = std::get_if<SoftInput>(&in)) {
-    dev = cuda::SoftDeviceInput{upload(h.logits, s->logits), upload(h.targets, s->targets), n};
-  } else {
-    const auto& l = std::get<LabelInput>(in);
-    dev = cuda::LabelDeviceInput{upload(h.logits, l.logits), upload(h.targets, l.labels),
-                                 l.labels.size(), l.num_classes};
-  }
+  const cuda::DeviceInput dev = visit_layout(
+      in,
+      [&](const DenseInput& d) -> cuda::DeviceInput {
+        return cuda::DenseDeviceInput{upload(h.logits, d.logits), upload(h.targets, d.targets), n};
+      },
+      [&](const SoftInput& s) -> cuda::DeviceInput {
+        return cuda::SoftDeviceInput{upload(h.logits, s.logits), upload(h.targets, s.targets), n};
+      },
+      [&](const LabelInput& l) -> cuda::DeviceInput {
+        return cuda::LabelDeviceInput{upload(h.logits, l.logits), upload(h.targets, l.labels),
+                                      l.labels.size(), l.num_classes};
+      });
   cuda::DeviceOutputs dout;
   if (!out.loss.empty()) dout.loss = static_cast<float*>(h.loss.reserve(out.loss.size_bytes()));
   if (!out.grad.empty()) dout.grad = static_cast<float*>(h.grad.reserve(out.grad.size_bytes()));

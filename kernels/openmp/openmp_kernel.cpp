@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../backends.hpp"
+#include "../layouts.hpp"
 #include "../simd/cpu_features.hpp"
 #include "../simd/simd_entry.hpp"
 #include "focal/detail/sum.hpp"
@@ -115,31 +116,36 @@ Partial openmp_run(const Input& in, const Params& p, const Outputs& out) {
                       grad ? grad + offset : nullptr, p.alpha};
   };
   const std::size_t n = element_count(in);
-  if (const auto* l = std::get_if<LabelInput>(&in)) {
-    const std::size_t c = l->num_classes, rows = l->labels.size();
-    const std::size_t rows_per_chunk = std::max<std::size_t>(1, kChunkElements / c);
-    const std::size_t chunks =
-        std::max<std::size_t>(1, (rows + rows_per_chunk - 1) / rows_per_chunk);
-    return over_chunks(chunks, n, [&](std::size_t k) {
-      const std::size_t r0 = k * rows_per_chunk, r1 = std::min(rows, r0 + rows_per_chunk);
-      return e.labels(l->logits.data() + r0 * c, l->labels.data() + r0, r1 - r0, c, args(r0 * c));
-    });
-  }
   const std::size_t chunks = std::max<std::size_t>(1, (n + kChunkElements - 1) / kChunkElements);
   auto range = [&](std::size_t k) {
     const std::size_t i0 = k * kChunkElements;
     return std::pair{i0, std::min(n, i0 + kChunkElements) - i0};
   };
-  if (const auto* d = std::get_if<DenseInput>(&in))
-    return over_chunks(chunks, n, [&](std::size_t k) {
-      const auto [i0, len] = range(k);
-      return e.dense(d->logits.data() + i0, d->targets.data() + i0, len, args(i0));
-    });
-  const auto& s = std::get<SoftInput>(in);
-  return over_chunks(chunks, n, [&](std::size_t k) {
-    const auto [i0, len] = range(k);
-    return e.soft(s.logits.data() + i0, s.targets.data() + i0, len, args(i0));
-  });
+  return visit_layout(
+      in,
+      [&](const DenseInput& d) {
+        return over_chunks(chunks, n, [&](std::size_t k) {
+          const auto [i0, len] = range(k);
+          return e.dense(d.logits.data() + i0, d.targets.data() + i0, len, args(i0));
+        });
+      },
+      [&](const SoftInput& s) {
+        return over_chunks(chunks, n, [&](std::size_t k) {
+          const auto [i0, len] = range(k);
+          return e.soft(s.logits.data() + i0, s.targets.data() + i0, len, args(i0));
+        });
+      },
+      [&](const LabelInput& l) {  // chunks of whole rows
+        const std::size_t c = l.num_classes, rows = l.labels.size();
+        const std::size_t rows_per_chunk = std::max<std::size_t>(1, kChunkElements / c);
+        const std::size_t row_chunks =
+            std::max<std::size_t>(1, (rows + rows_per_chunk - 1) / rows_per_chunk);
+        return over_chunks(row_chunks, n, [&](std::size_t k) {
+          const std::size_t r0 = k * rows_per_chunk, r1 = std::min(rows, r0 + rows_per_chunk);
+          return e.labels(l.logits.data() + r0 * c, l.labels.data() + r0, r1 - r0, c,
+                          args(r0 * c));
+        });
+      });
 }
 
 std::vector<KernelInfo> make_table() {

@@ -9,6 +9,7 @@
 #include "focal/detail/sum.hpp"
 #include "focal/focal.hpp"
 #include "focal/math.hpp"
+#include "../layouts.hpp"
 
 namespace focal::scalar {
 
@@ -21,46 +22,45 @@ template <class El>
 Partial run_with(const Input& in, const El& el, const Outputs& out) {
   detail::CompensatedSum sum;
   Partial part;
-  if (const auto* d = std::get_if<DenseInput>(&in)) {
-    for (std::size_t i = 0; i < d->logits.size(); ++i) {
-      const std::uint8_t t = d->targets[i];
-      part.bad_target |= t > 1;
-      const auto v = el.binary(d->logits[i], t != 0);
-      sum.add(v.loss);
-      store(out, i, v);
-    }
-    part.count = d->logits.size();
-  } else if (const auto* s = std::get_if<SoftInput>(&in)) {
-    for (std::size_t i = 0; i < s->logits.size(); ++i) {
-      const float t = s->targets[i];
-      if (!(t >= 0.0f && t <= 1.0f)) {
-        part.bad_target = true;
-        store(out, i, {NAN, NAN});
-        continue;
-      }
-      const auto v = el.soft(s->logits[i], t);
-      sum.add(v.loss);
-      store(out, i, v);
-    }
-    part.count = s->logits.size();
-  } else {
-    const auto& l = std::get<LabelInput>(in);
-    const std::size_t c = l.num_classes;
-    for (std::size_t row = 0; row < l.labels.size(); ++row) {
-      const std::int32_t label = l.labels[row];
-      const std::size_t base = row * c;
-      if (label < 0) {  // ignored anchor
-        for (std::size_t k = 0; k < c; ++k) store(out, base + k, {0.0f, 0.0f});
-        continue;
-      }
-      for (std::size_t k = 0; k < c; ++k) {
-        const auto v = el.binary(l.logits[base + k], std::size_t(label) == k);
-        sum.add(v.loss);
-        store(out, base + k, v);
-      }
-      part.count += c;
-    }
-  }
+  auto one = [&](std::size_t i, math::LossGrad<float> v) {
+    sum.add(v.loss);
+    store(out, i, v);
+  };
+  visit_layout(
+      in,
+      [&](const DenseInput& d) {
+        for (std::size_t i = 0; i < d.logits.size(); ++i) {
+          part.bad_target |= d.targets[i] > 1;
+          one(i, el.binary(d.logits[i], d.targets[i] != 0));
+        }
+        part.count = d.logits.size();
+      },
+      [&](const SoftInput& s) {
+        for (std::size_t i = 0; i < s.logits.size(); ++i) {
+          const float t = s.targets[i];
+          if (!(t >= 0.0f && t <= 1.0f)) {  // flagged (NaN too), not summed
+            part.bad_target = true;
+            store(out, i, {NAN, NAN});
+            continue;
+          }
+          one(i, el.soft(s.logits[i], t));
+        }
+        part.count = s.logits.size();
+      },
+      [&](const LabelInput& l) {
+        const std::size_t c = l.num_classes;
+        for (std::size_t row = 0; row < l.labels.size(); ++row) {
+          const std::int32_t label = l.labels[row];
+          const std::size_t base = row * c;
+          if (label < 0) {  // ignored anchor
+            for (std::size_t k = 0; k < c; ++k) store(out, base + k, {0.0f, 0.0f});
+            continue;
+          }
+          for (std::size_t k = 0; k < c; ++k)
+            one(base + k, el.binary(l.logits[base + k], std::size_t(label) == k));
+          part.count += c;
+        }
+      });
   part.sum = sum.value();
   return part;
 }

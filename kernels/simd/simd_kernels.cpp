@@ -13,6 +13,7 @@
 // the accurate path. Bound: 24 ULP for gamma in {0..4}, relative 2e-5 otherwise (the float
 // errors of exp, 1/(1+e) and log1p compound through q^gamma). Chosen only by name.
 #include "../backends.hpp"
+#include "../layouts.hpp"
 #include "cpu_features.hpp"
 #include "focal/math.hpp"
 #include "simd_entry.hpp"
@@ -24,12 +25,17 @@ Partial run_entry(const Entry& e, const Input& in, const Params& p, const Output
   const Args a{math::balance(p.alpha), p.gamma, p.grad_scale,
                out.loss.empty() ? nullptr : out.loss.data(),
                out.grad.empty() ? nullptr : out.grad.data(), p.alpha};
-  if (const auto* d = std::get_if<DenseInput>(&in))
-    return e.dense(d->logits.data(), d->targets.data(), d->logits.size(), a);
-  if (const auto* s = std::get_if<SoftInput>(&in))
-    return e.soft(s->logits.data(), s->targets.data(), s->logits.size(), a);
-  const auto& l = std::get<LabelInput>(in);
-  return e.labels(l.logits.data(), l.labels.data(), l.labels.size(), l.num_classes, a);
+  return visit_layout(
+      in,
+      [&](const DenseInput& d) {
+        return e.dense(d.logits.data(), d.targets.data(), d.logits.size(), a);
+      },
+      [&](const SoftInput& s) {
+        return e.soft(s.logits.data(), s.targets.data(), s.logits.size(), a);
+      },
+      [&](const LabelInput& l) {
+        return e.labels(l.logits.data(), l.labels.data(), l.labels.size(), l.num_classes, a);
+      });
 }
 
 }  // namespace simd
