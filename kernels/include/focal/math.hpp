@@ -1,6 +1,8 @@
-// The per-element focal loss and its gradient, in the stable form. One definition for every
-// backend: the scalar kernel instantiates it with T = double, the CUDA kernels with T = float
-// on the device, the SIMD kernels with T = xsimd::batch<float, Arch>. Every operation goes
+// The per-element focal loss and its gradient, in the stable form: the double reference. The
+// scalar kernel and the CUDA kernels' double path instantiate it with T = double (element.hpp),
+// the SIMD kernels with T = xsimd::batch<double, Arch> (soft targets, non-integer gamma) and their
+// fast tier with batch<float, Arch>; binary targets at gamma 0..4 take the float-float element
+// (focal/ff.hpp) in the accurate kernels. Every operation goes
 // through the policy `Ops` (exp, log1p, pow, select, ...), so the same source serves scalars
 // and vectors; the code is branch-free for that reason.
 //
