@@ -7,6 +7,7 @@
 
 #include "focal/ff.hpp"
 #include "focal/focal.hpp"
+#include "layouts.hpp"
 
 namespace focal {
 namespace {
@@ -83,19 +84,14 @@ Checked validate(const Input& input, const Options& options, const Outputs& outp
   if (!(options.gamma >= 0.0f && options.gamma <= kMaxGamma))
     bad("gamma", "a value in [0, 8] (the range whose accuracy is verified)", fmt(options.gamma));
 
-  std::uint64_t count = 0;
-  if (const auto* d = std::get_if<DenseInput>(&input)) {
-    if (d->targets.size() != d->logits.size())
-      bad("targets", "one target per logit (" + std::to_string(d->logits.size()) + ")",
-          std::to_string(d->targets.size()) + " targets");
-    count = d->logits.size();
-  } else if (const auto* s = std::get_if<SoftInput>(&input)) {
-    if (s->targets.size() != s->logits.size())
-      bad("targets", "one target per logit (" + std::to_string(s->logits.size()) + ")",
-          std::to_string(s->targets.size()) + " targets");
-    count = s->logits.size();
-  } else {
-    const auto& l = std::get<LabelInput>(input);
+  // One target per logit (dense and soft); the counted elements.
+  auto paired = [&](const auto& v) -> std::uint64_t {
+    if (v.targets.size() != v.logits.size())
+      bad("targets", "one target per logit (" + std::to_string(v.logits.size()) + ")",
+          std::to_string(v.targets.size()) + " targets");
+    return v.logits.size();
+  };
+  const std::uint64_t count = visit_layout(input, paired, paired, [&](const LabelInput& l) {
     const std::size_t c = l.num_classes;
     if (c == 0 || c > static_cast<std::size_t>(INT32_MAX))
       bad("num_classes", "a number of classes in [1, 2^31-1]", std::to_string(c));
@@ -117,8 +113,8 @@ Checked validate(const Input& input, const Options& options, const Outputs& outp
             std::to_string(lab));
       rows += lab >= 0;
     }
-    count = rows * c;
-  }
+    return std::uint64_t(rows * c);
+  });
 
   const std::size_t n = element_count(input);
   if (!outputs.loss.empty() && outputs.loss.size() != n)
@@ -158,17 +154,21 @@ Checked validate(const Input& input, const Options& options, const Outputs& outp
 }
 
 void throw_if_bad_targets(const Input& input) {
-  if (const auto* d = std::get_if<DenseInput>(&input)) {
-    for (std::size_t i = 0; i < d->targets.size(); ++i)
-      if (d->targets[i] > 1)
-        bad("targets[" + std::to_string(i) + "]", "0 or 1", std::to_string(d->targets[i]));
-  } else if (const auto* s = std::get_if<SoftInput>(&input)) {
-    for (std::size_t i = 0; i < s->targets.size(); ++i) {
-      const float t = s->targets[i];
-      if (!(t >= 0.0f && t <= 1.0f))
-        bad("targets[" + std::to_string(i) + "]", "a value in [0, 1]", fmt(t));
-    }
-  }
+  visit_layout(
+      input,
+      [](const DenseInput& d) {
+        for (std::size_t i = 0; i < d.targets.size(); ++i)
+          if (d.targets[i] > 1)
+            bad("targets[" + std::to_string(i) + "]", "0 or 1", std::to_string(d.targets[i]));
+      },
+      [](const SoftInput& s) {
+        for (std::size_t i = 0; i < s.targets.size(); ++i) {
+          const float t = s.targets[i];
+          if (!(t >= 0.0f && t <= 1.0f))
+            bad("targets[" + std::to_string(i) + "]", "a value in [0, 1]", fmt(t));
+        }
+      },
+      [](const LabelInput&) {});  // labels are checked by validate()
 }
 
 double reduce(const Options& options, double sum, std::uint64_t count) {
