@@ -109,10 +109,7 @@ struct FFKernel {
       float* loss = loss_all ? loss_all + base : nullptr;
       float* grad = grad_all ? grad_all + base : nullptr;
       if (label < 0) {  // ignored anchor: zeros, not counted
-        for (std::size_t k = 0; k < c; ++k) {
-          if (loss) loss[k] = 0.0f;
-          if (grad) grad[k] = 0.0f;
-        }
+        zero_row<Arch>(loss, grad, c);
         continue;
       }
       count += c;

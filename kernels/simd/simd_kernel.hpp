@@ -54,6 +54,16 @@ class BlockSum {
   detail::BasicCompensatedSum<Arch> blocks_;
 };
 
+// An ignored class-label row (label < 0): its requested outputs are 0. A template on Arch, like
+// every inline function here, so the AVX2 and AVX-512 units never share one compiled copy.
+template <class Arch>
+void zero_row(float* loss, float* grad, std::size_t c) {
+  for (std::size_t k = 0; k < c; ++k) {
+    if (loss) loss[k] = 0.0f;
+    if (grad) grad[k] = 0.0f;
+  }
+}
+
 // Pow functor of the double kernel matching a float kernel's (IntPow<K> serves both).
 template <class Arch, int K>
 math::IntPow<K> double_pow(math::IntPow<K> p, float) {
@@ -293,10 +303,7 @@ class Kernel {
       float* loss = a.loss ? a.loss + base : nullptr;
       float* grad = a.grad ? a.grad + base : nullptr;
       if (label < 0) {  // ignored anchor: zeros, not counted
-        for (std::size_t k = 0; k < c; ++k) {
-          if (loss) loss[k] = 0.0f;
-          if (grad) grad[k] = 0.0f;
-        }
+        zero_row<Arch>(loss, grad, c);
         continue;
       }
       count += c;
