@@ -402,4 +402,9 @@ inline bool with_int_gamma(float gamma, F&& f) {
   return false;
 }
 
+// True for the gamma with_int_gamma covers (the float-float element's).
+inline bool is_int_gamma(float gamma) {
+  return with_int_gamma(gamma, []<int>() {});
+}
+
 }  // namespace focal::ff
