@@ -23,6 +23,8 @@ FILES = {
     "error_png": "error_vs_x.png",
     "device_summary": "summary.txt",   # scripts/device-check's last table
     "python_op": "python_op_cpu.json",  # scripts/peer_op.py: the torch op vs torchvision, from Python
+    "half_peer_cpu": "half_peer_cpu.md",   # verify/peer/torch_half_peer.py: half tensors at extreme p_t
+    "half_peer_cuda": "half_peer_cuda.md",
 }
 PEER_TOOLS = ("torch", "jax")
 DEVICES = ("cpu", "cuda")

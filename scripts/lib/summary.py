@@ -351,6 +351,12 @@ def build(run_dir, plots=True):
     sp = speedup_table(run)
     if sp:
         lines += ["", "## Speed-up over the peers (same machine, sizes and thread counts)", "", sp]
+    for device, where in (("cpu", "CPU"), ("cuda", "GPU")):
+        half = os.path.join(run_dir, FILES[f"half_peer_{device}"])
+        if os.path.isfile(half):   # verify/peer/torch_half_peer.py's table, as written
+            with open(half, encoding="utf-8", errors="replace") as f:
+                lines += ["", f"## Half-precision logits at extreme p_t: torchvision with half tensors ({where})",
+                          "", f.read().strip()]
     imb = imbalance_table(os.path.join(run_dir, FILES["imbalance"]))
     if imb:
         lines += ["", "## Why focal loss: the class-imbalance example", "", imb]
