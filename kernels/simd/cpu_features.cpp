@@ -39,7 +39,7 @@ Features detect() {
     f.os_zmm = f.os_ymm && (xcr0 & 0xe0) == 0xe0;
   }
   char brand[49] = {};
-  if (__get_cpuid_max(0x80000000u, nullptr) >= 0x80000004u) {
+  if (static_cast<unsigned>(__get_cpuid_max(0x80000000u, nullptr)) >= 0x80000004u) {
     for (unsigned leaf = 0; leaf < 3; ++leaf) {
       __get_cpuid(0x80000002u + leaf, &a, &b, &c, &d);
       std::memcpy(brand + 16 * leaf + 0, &a, 4);
