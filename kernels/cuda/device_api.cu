@@ -78,7 +78,7 @@ void Workspace::enqueue(Reducer reducer, const DeviceInput& input, const Params&
                            std::to_string(params.gamma));
   Scratch& s = impl_->scratch;
   if (!s.result) check(cudaMalloc(&s.result, sizeof(Acc)), "cudaMalloc (result)");
-  const OutView o{outputs.loss, outputs.grad};
+  const OutView o{outputs.loss, outputs.grad, nullptr};
   const cudaStream_t st = stream;
   if (const auto* d = std::get_if<DenseDeviceInput>(&input)) {
     cuda_detail::enqueue(reducer, DenseView{d->logits, d->targets, d->n}, params, o, s, st);
