@@ -61,7 +61,6 @@ struct HostPath {
   std::mutex mu;
   DeviceBuffer logits, targets, loss, grad, grad_half;
   cuda::Workspace workspace;
-  cuda_detail::Scratch half_scratch;  // the fused half path's (it calls dispatch.cu directly)
 };
 // Never destroyed: freeing device memory during static destruction races the runtime's own
 // teardown; the process exit releases it.
@@ -122,36 +121,26 @@ bool run_half_host(cuda::Reducer reducer, const HalfInput& in, const Params& p,
   if (n == 0) return true;
   HostPath& h = host_path();
   std::lock_guard<std::mutex> lock(h.mu);
-  cuda_detail::Scratch& s = h.half_scratch;
-  if (!s.result) check(cudaMalloc(&s.result, sizeof(cuda_detail::Acc)), "cudaMalloc (result)");
-  cuda_detail::OutView o{nullptr, nullptr, nullptr};
-  if (!out.loss.empty()) o.loss = static_cast<float*>(h.loss.reserve(out.loss.size_bytes()));
-  if (!out.grad.empty()) o.grad = static_cast<float*>(h.grad.reserve(out.grad.size_bytes()));
+  cuda::DeviceInput dev;
+  if (const auto* d = std::get_if<HalfDenseInput>(&in)) {
+    dev = cuda::HalfDenseDeviceInput{upload(h.logits, d->logits), upload(h.targets, d->targets),
+                                     n, d->dtype};
+  } else {
+    const auto& l = std::get<HalfLabelInput>(in);
+    dev = cuda::HalfLabelDeviceInput{upload(h.logits, l.logits), upload(h.targets, l.labels),
+                                     l.labels.size(), l.num_classes, l.dtype};
+  }
+  cuda::DeviceOutputs dout;
+  if (!out.loss.empty()) dout.loss = static_cast<float*>(h.loss.reserve(out.loss.size_bytes()));
+  if (!out.grad.empty()) dout.grad = static_cast<float*>(h.grad.reserve(out.grad.size_bytes()));
   if (!out.grad_half.empty())
-    o.grad_half = static_cast<std::uint16_t*>(h.grad_half.reserve(out.grad_half.size_bytes()));
-  auto run = [&]<Dtype D>() {
-    using X = cuda_detail::Half<D>;
-    if (const auto* d = std::get_if<HalfDenseInput>(&in)) {
-      const auto* x = reinterpret_cast<const X*>(upload(h.logits, d->logits));
-      const cuda_detail::HalfDenseView<D> v{x, upload(h.targets, d->targets), n};
-      cuda_detail::enqueue<D>(reducer, v, p, o, s, nullptr);
-    } else {
-      const auto& l = std::get<HalfLabelInput>(in);
-      const auto* x = reinterpret_cast<const X*>(upload(h.logits, l.logits));
-      const cuda_detail::HalfLabelView<D> v{x, upload(h.targets, l.labels), n,
-                                            std::uint32_t(l.num_classes)};
-      cuda_detail::enqueue<D>(reducer, v, p, o, s, nullptr);
-    }
-  };
-  const Dtype dtype = std::visit([](const auto& v) { return v.dtype; }, in);
-  if (dtype == Dtype::bf16) run.template operator()<Dtype::bf16>();
-  else run.template operator()<Dtype::fp16>();
-  cuda_detail::Acc a{};
-  check(cudaMemcpy(&a, s.result, sizeof a, cudaMemcpyDeviceToHost), "cudaMemcpy (result)");
-  download(out.loss, o.loss, "cudaMemcpy (loss)");
-  download(out.grad, o.grad, "cudaMemcpy (grad)");
-  download(out.grad_half, o.grad_half, "cudaMemcpy (grad_half)");
-  *result = Partial{a.sum, a.count, a.bad != 0};
+    dout.grad_half =
+        static_cast<std::uint16_t*>(h.grad_half.reserve(out.grad_half.size_bytes()));
+  h.workspace.enqueue(reducer, dev, p, dout, nullptr);
+  *result = h.workspace.result(nullptr);
+  download(out.loss, dout.loss, "cudaMemcpy (loss)");
+  download(out.grad, dout.grad, "cudaMemcpy (grad)");
+  download(out.grad_half, dout.grad_half, "cudaMemcpy (grad_half)");
   return true;
 }
 
