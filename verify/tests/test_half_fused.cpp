@@ -1,5 +1,6 @@
-// The fused half path (KernelInfo::run_half: avx2, avx512, openmp at gamma 0..4), beyond the
-// accuracy sweep every kernel gets in test_half.cpp:
+// The fused half path (KernelInfo::run_half at gamma 0..4: avx2, avx512, openmp, and with a
+// GPU cuda_warp, cuda_cub, cuda_cub_device), beyond the accuracy sweep every kernel gets in
+// test_half.cpp (the CUDA conversions themselves are checked on the host in test_cuda_half_io):
 //   - the SIMD loaders (simd_half_io.hpp) against the arithmetic model (verify/half_oracle.hpp)
 //     and the driver's conversions, bit for bit: every half pattern in, and out every half,
 //     every rounding midpoint with its neighbours, and a sweep of all float magnitudes;
@@ -112,13 +113,21 @@ class HalfFused : public PerKernel {
   }
 };
 
-// The kernels that must have the fused path, so that the suite cannot silently test nothing.
-TEST(HalfFusedKernels, SimdAndOpenmpHaveIt) {
-  for (const char* name : {"avx2", "avx512", "openmp"}) {
+// The kernels that must have the fused path, so that the suite cannot silently test nothing
+// (the CUDA ones have it whether or not a GPU is present; HalfFused runs them where one is).
+TEST(HalfFusedKernels, SimdOpenmpAndCudaHaveIt) {
+  std::vector<const char*> fused = {"avx2", "avx512", "openmp"};
+  std::vector<const char*> converted = {"scalar", "avx2_fast", "avx512_fast"};
+#ifdef FOCAL_HAVE_CUDA
+  for (const char* name : {"cuda_warp", "cuda_cub", "cuda_cub_device"})
+    EXPECT_NE(find_kernel(name).run_half, nullptr) << name;
+  converted.push_back("cuda_warp_fast");
+#endif
+  for (const char* name : fused) {
     const KernelInfo& k = find_kernel(name);
     if (k.is_available()) EXPECT_NE(k.run_half, nullptr) << name;
   }
-  for (const char* name : {"scalar", "avx2_fast", "avx512_fast"})
+  for (const char* name : converted)
     EXPECT_EQ(find_kernel(name).run_half, nullptr) << name << ": converted by the driver";
 }
 
