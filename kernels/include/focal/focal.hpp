@@ -69,7 +69,8 @@ std::size_t element_count(const Input& in);
 // be set: the default fp32 is rejected). Each logit is converted exactly to float and goes
 // through the fp32 kernel's element, so the loss is within that kernel's declared bound of the
 // exact loss at the half value. Kernels with a fused path (KernelInfo::run_half: avx2, avx512,
-// openmp at gamma 0..4) load the halves in their own loop (F16C; bf16 by a shift); otherwise the
+// openmp, cuda_warp, cuda_cub, cuda_cub_device at gamma 0..4) load the halves in their own loop
+// (F16C, 16-byte loads of 8 halves on the GPU; bf16 by a shift); otherwise the
 // driver (kernels/half.cpp) converts in bounded chunks (whole rows for labels) and runs the
 // chosen fp32 kernel on each. Both give the same bits.
 enum class Dtype : std::uint8_t { fp32, fp16, bf16 };
