@@ -11,6 +11,9 @@
 #include <benchmark/benchmark.h>
 #include <cuda_runtime.h>
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 #include <cub/device/device_reduce.cuh>
 
 #include <algorithm>
@@ -45,12 +48,17 @@ __device__ __forceinline__ std::uint32_t mix(std::uint64_t v) {
   v ^= v >> 33;
   return std::uint32_t(v);
 }
-__global__ void fill(float* x, std::uint8_t* t8, float* tf, std::int32_t* labels, std::size_t n,
-                     std::size_t rows, std::uint64_t seed) {
+// x: fp32 logits, or half logits (fp16 / bf16 bits, rounded to nearest) when xh is set.
+__global__ void fill(float* x, std::uint16_t* xh, bool bf16, std::uint8_t* t8, float* tf,
+                     std::int32_t* labels, std::size_t n, std::size_t rows, std::uint64_t seed) {
   const std::size_t stride = std::size_t(gridDim.x) * blockDim.x;
   for (std::size_t i = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     const std::uint32_t h = mix(seed * 0x9e3779b97f4a7c15ull + i);
-    x[i] = -4.6f + 8.0f * (float(h >> 8) * 0x1p-24f - 0.5f);  // prior bias -log(99) +- 4
+    const float v = -4.6f + 8.0f * (float(h >> 8) * 0x1p-24f - 0.5f);  // prior bias -log(99) +- 4
+    if (xh)
+      xh[i] = bf16 ? __bfloat16_as_ushort(__float2bfloat16_rn(v)) : __half_as_ushort(__float2half_rn(v));
+    else
+      x[i] = v;
     if (t8) t8[i] = (h & 0x3ffu) == 0 ? 1 : 0;                   // ~1 positive in 1000
     if (tf) tf[i] = float(h & 0xffu) * (1.0f / 255.0f);
     if (labels && i < rows) labels[i] = int(h % (kClasses + 8)) - 4;  // some ignored (<0), some background (== C)
@@ -66,10 +74,24 @@ struct Arena {
   std::unique_ptr<cuda::DeviceMemory> x, t, grad;
   std::size_t input_bytes() const { return std::size_t(moved_bytes(layout, n, false)); }
   cuda::DeviceInput input(std::size_t c) const {
+    if (is_half(layout)) {
+      const std::uint16_t* xh = x->as<std::uint16_t>() + c * n;
+      const Dtype d = is_bf16(layout) ? Dtype::bf16 : Dtype::fp16;
+      if (is_labels(layout))
+        return cuda::HalfLabelDeviceInput{xh, t->as<std::int32_t>() + c * rows, rows, kClasses, d};
+      return cuda::HalfDenseDeviceInput{xh, t->as<std::uint8_t>() + c * n, n, d};
+    }
     const float* xs = x->as<float>() + c * n;
     if (layout == Layout::dense) return cuda::DenseDeviceInput{xs, t->as<std::uint8_t>() + c * n, n};
     if (layout == Layout::soft) return cuda::SoftDeviceInput{xs, t->as<float>() + c * n, n};
     return cuda::LabelDeviceInput{xs, t->as<std::int32_t>() + c * rows, rows, kClasses};
+  }
+  // The gradient output of copy c, in the logits' type.
+  void set_grad(cuda::DeviceOutputs& out, std::size_t c) const {
+    if (is_half(layout))
+      out.grad_half = grad->as<std::uint16_t>() + c * n;
+    else
+      out.grad = grad->as<float>() + c * n;
   }
 };
 
@@ -93,16 +115,20 @@ Arena& arena(Layout layout, std::size_t n_wanted, bool with_grad) {
   auto a = std::make_unique<Arena>();
   a->layout = layout;
   a->n = n;
-  a->rows = layout == Layout::labels ? n / kClasses : 0;
-  a->copies = copies_for(a->input_bytes() + 4 * n);
+  a->rows = is_labels(layout) ? n / kClasses : 0;
+  const std::size_t logit_bytes = is_half(layout) ? 2 : 4;
+  a->copies = copies_for(a->input_bytes() + logit_bytes * n);
   const std::size_t total = a->n * a->copies;
-  a->x = std::make_unique<cuda::DeviceMemory>(4 * total);
-  const std::size_t tbytes = layout == Layout::dense ? total : layout == Layout::soft ? 4 * total : 4 * a->rows * a->copies;
+  a->x = std::make_unique<cuda::DeviceMemory>(logit_bytes * total);
+  const bool dense = !is_labels(layout) && layout != Layout::soft;
+  const std::size_t tbytes = dense ? total : layout == Layout::soft ? 4 * total : 4 * a->rows * a->copies;
   a->t = std::make_unique<cuda::DeviceMemory>(tbytes);
-  a->grad = std::make_unique<cuda::DeviceMemory>(4 * total);
-  fill<<<1024, 256>>>(a->x->as<float>(), layout == Layout::dense ? a->t->as<std::uint8_t>() : nullptr,
+  a->grad = std::make_unique<cuda::DeviceMemory>(logit_bytes * total);
+  fill<<<1024, 256>>>(is_half(layout) ? nullptr : a->x->as<float>(),
+                      is_half(layout) ? a->x->as<std::uint16_t>() : nullptr, is_bf16(layout),
+                      dense ? a->t->as<std::uint8_t>() : nullptr,
                       layout == Layout::soft ? a->t->as<float>() : nullptr,
-                      layout == Layout::labels ? a->t->as<std::int32_t>() : nullptr, total,
+                      is_labels(layout) ? a->t->as<std::int32_t>() : nullptr, total,
                       a->rows * a->copies, 12345);
   check(cudaGetLastError(), "launch fill");
   check(cudaDeviceSynchronize(), "fill");
@@ -210,17 +236,18 @@ void bm_focal(benchmark::State& st, cuda::Reducer reducer, Layout layout, bool g
     Arena& a = arena(layout, n, grad);
     cuda::Workspace ws;
     const Params params{0.25f, 2.0f, grad ? 1.0 / double(a.n) : 1.0};
-    const double bytes = double(a.input_bytes()) + (grad ? 4.0 * double(a.n) : 0.0);
+    const double bytes = moved_bytes(layout, a.n, grad);
     timed_loop(
         st, a.copies,
         [&](std::size_t c, cudaStream_t s) {
           cuda::DeviceOutputs out;
-          if (grad) out.grad = a.grad->as<float>() + c * a.n;
+          if (grad) a.set_grad(out, c);
           ws.enqueue(reducer, a.input(c), params, out, s);
         },
         bytes, a.n, nullptr, n);
+    st.counters[kCounterBytesPerLogit] = bytes / double(a.n);
     const Partial p = ws.result(nullptr);
-    if (layout != Layout::labels && p.count != a.n) st.SkipWithError("wrong count");
+    if (!is_labels(layout) && p.count != a.n) st.SkipWithError("wrong count");
     if (!std::isfinite(p.sum)) st.SkipWithError("non-finite sum");
   } catch (const std::exception& e) {
     st.SkipWithError(e.what());
@@ -305,10 +332,11 @@ int register_cuda_benchmarks(const std::vector<std::string>& kernels,
     // dense at every size; the others at 2^24 and 2^27 only (every size when sizes were given)
     for (Layout l : kLayouts) {
       if (std::find(layouts.begin(), layouts.end(), l) == layouts.end()) continue;
-      if (is_half(l)) continue;  // no device-resident half inputs yet (focal/cuda.hpp)
+      // Half logits: the accurate reducers only (focal/cuda.hpp); warp_fast converts on the host.
       if (l != Layout::dense && log2_sizes.empty() && lg != 24 && lg != 27) continue;
       for (bool grad : {false, true})
         for (const auto& [name, r] : chosen) {
+          if (is_half(l) && r == cuda::Reducer::warp_fast) continue;
           reg(kernel_family(grad, name, l), bm_focal, r, l, grad)->Arg(n);
           ++count;
         }

@@ -81,7 +81,8 @@ struct DeviceOutputs {
 };
 
 // Which kernel: the reduction that finishes the sum, and the element's precision (the first
-// three evaluate the element in double, bit for bit alike; warp_fast in float):
+// three evaluate the accurate element -- float-float at gamma 0..4, focal/ff.hpp -- bit for bit
+// alike; warp_fast in float):
 enum class Reducer {
   warp,        // "cuda_warp": __shfl_down_sync warp sums, shared-memory block sum, fixed-order pass
   cub_block,   // "cuda_cub": cub::BlockReduce per block, cub::WarpReduce for the final pass
