@@ -70,17 +70,17 @@ struct FFKernel {
     Sum sum;
     M bad(false);
     std::size_t i = 0;
-    // Two vectors per iteration: two independent dependency chains (~150 cycles each) side by
-    // side give the out-of-order core more to overlap.
+    // Two vectors per iteration, interleaved op by op (FFOps2, simd_ff_ops.hpp).
+    const auto el2 = pair_element(el);
     for (; i + 2 * N <= n; i += 2 * N) {
       __builtin_prefetch(x + i + kPrefetch);
       __builtin_prefetch(t + i + kPrefetch);
       const F x0 = G::load(x + i), x1 = G::load(x + i + N);
       const M p0 = G::load_targets(t + i, bad), p1 = G::load_targets(t + i + N, bad);
-      const auto v0 = el.template binary<kGrad>(x0, p0);
-      const auto v1 = el.template binary<kGrad>(x1, p1);
-      store<kGrad>(v0, loss ? loss + i : nullptr, grad ? grad + i : nullptr, sum);
-      store<kGrad>(v1, loss ? loss + i + N : nullptr, grad ? grad + i + N : nullptr, sum);
+      const auto v = el2.template binary<kGrad>({x0, x1}, {p0, p1});
+      store<kGrad>({v.loss.a, v.grad.a}, loss ? loss + i : nullptr, grad ? grad + i : nullptr, sum);
+      store<kGrad>({v.loss.b, v.grad.b}, loss ? loss + i + N : nullptr,
+                   grad ? grad + i + N : nullptr, sum);
     }
     for (; i + N <= n; i += N)
       finish<kGrad>(el, G::load(x + i), G::load_targets(t + i, bad), loss ? loss + i : nullptr,
