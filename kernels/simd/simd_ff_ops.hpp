@@ -125,9 +125,8 @@ auto operator!(const Pair<B>& x) {
   return Pair<decltype(!x.a)>{!x.a, !x.b};
 }
 
-template <class Arch>
-struct FFOps2 {
-  using O = FFOps<Arch>;
+template <class O>
+struct PairOps {
   using F = Pair<typename O::F>;
   using I = Pair<typename O::I>;
   using M = Pair<typename O::M>;
@@ -152,10 +151,13 @@ struct FFOps2 {
   }
 };
 
+template <class Arch>
+using FFOps2 = PairOps<FFOps<Arch>>;
+
 // The element of FFOps2 with the constants of a one-vector element (both halves the same).
-template <class Arch, int K>
-ff::Element<FFOps2<Arch>, K> pair_element(const ff::Element<FFOps<Arch>, K>& e) {
-  using P = typename FFOps2<Arch>::F;
+template <class O, int K>
+ff::Element<PairOps<O>, K> pair_element(const ff::Element<O, K>& e) {
+  using P = typename PairOps<O>::F;
   return {{P(e.w_hi[0]), P(e.w_hi[1])}, {P(e.w_lo[0]), P(e.w_lo[1])},
           {P(e.a_hi[0]), P(e.a_hi[1])}, {P(e.a_lo[0]), P(e.a_lo[1])},
           P(e.s_hi), P(e.s_lo), P(e.loss_pow2), P(e.grad_pow2), e.scaled};
