@@ -230,9 +230,10 @@ struct Element {
   FOCAL_HD math::LossGrad<F> binary(F x, M pos) const {
     const F z = Ops::select(pos, x, Ops::neg(x));
     const FF<F> w{Ops::select(pos, w_hi[1], w_hi[0]), Ops::select(pos, w_lo[1], w_lo[0])};
-    const M in = Ops::abs(x) <= F(80.0f);  // false for NaN
+    const M in = Ops::neg_abs(z) >= F(-80.0f);  // |x| <= 80, false for NaN; -|z| is exp's input
+    // main and tail return -dFL/dz; dFL/dx = pos ? dFL/dz : -dFL/dz.
     math::LossGrad<F> v = Ops::all(in) ? main<kGrad>(z, w) : rare<kGrad>(z, w, pos, in);
-    if constexpr (kGrad) v.grad = Ops::select(pos, v.grad, Ops::neg(v.grad));
+    if constexpr (kGrad) v.grad = Ops::select(pos, Ops::neg(v.grad), v.grad);
     return v;
   }
 
@@ -250,8 +251,11 @@ struct Element {
   FOCAL_HD math::LossGrad<F> main(F z, FF<F> w) const {
     const F one(1.0f), zero(0.0f);
     const Exp<Ops> ex = exp_core<Ops, false>(Ops::neg_abs(z), zero);
-    const F scale = pow2<Ops>(ex.k);  // k in [-116, 0]: e stays a normal float
-    const FF<F> e{ex.m.hi * scale, ex.m.lo * scale};
+    // k in [-116, 0]: e.hi = m.hi 2^k stays a normal float, so adding k to its exponent field is
+    // the product (e.lo may be subnormal or 0: multiplied).
+    const I k23 = ex.k << 23;
+    const F scale = Ops::from_bits(k23 + I(127 << 23));
+    const FF<F> e{Ops::from_bits(Ops::bits(ex.m.hi) + k23), ex.m.lo * scale};
     const FF<F> d = fast_two_sum<Ops>(one, e.hi);
     const F d_lo = d.lo + e.lo;
     const F r_hi = one / d.hi;
@@ -275,7 +279,7 @@ struct Element {
         g = two_sum_nonneg<Ops>(u.hi, q.hi);
         g.lo = g.lo + (u.lo + q.lo);
       }
-      v.grad = Ops::neg(finish_grad(mul<Ops>(wq, g)));
+      v.grad = finish_grad(mul<Ops>(wq, g));  // -dFL/dz
     } else {
       v.grad = zero;
     }
@@ -309,14 +313,14 @@ struct Element {
       FF<F> gp = mul<Ops>(wm, F(k1));
       if (scaled) gp = mul<Ops>(gp, FF<F>{s_hi, s_lo});
       const F grad_pos = times_pow2(round<Ops>(gp) * grad_pow2, ex.k);
-      v.grad = Ops::neg(Ops::select(neg, grad_neg, grad_pos));
+      v.grad = Ops::select(neg, grad_neg, grad_pos);  // -dFL/dz
     } else {
       v.grad = zero;
     }
     // NaN in, NaN out: z + z is z's NaN made quiet (a signalling NaN must not come out).
     const M nan = Ops::is_nan(z);
     const F qnan = z + z;
-    return {Ops::select(nan, qnan, v.loss), Ops::select(nan, qnan, v.grad)};
+    return {Ops::select(nan, qnan, v.loss), Ops::select(nan, Ops::neg(qnan), v.grad)};
   }
 
   // A weighted (2^P) float-float gradient times the gradient scale, rounded once.
