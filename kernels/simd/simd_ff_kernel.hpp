@@ -103,6 +103,7 @@ struct FFKernel {
                                               std::size_t c, float* loss_all, float* grad_all) {
     Sum sum;
     std::uint64_t count = 0;
+    const auto el2 = pair_element(el);
     for (std::size_t r = 0; r < rows; ++r) {
       const std::size_t base = r * c;
       const std::int32_t label = labels[r];
@@ -114,6 +115,15 @@ struct FFKernel {
       }
       count += c;
       std::size_t k = 0;
+      for (; k + 2 * N <= c; k += 2 * N) {  // pairs, as in dense_loop
+        __builtin_prefetch(x + base + k + kPrefetch);
+        const auto v = el2.template binary<kGrad>(
+            {G::load(x + base + k), G::load(x + base + k + N)},
+            {positive(label, k), positive(label, k + N)});
+        store<kGrad>({v.loss.a, v.grad.a}, loss ? loss + k : nullptr, grad ? grad + k : nullptr, sum);
+        store<kGrad>({v.loss.b, v.grad.b}, loss ? loss + k + N : nullptr,
+                     grad ? grad + k + N : nullptr, sum);
+      }
       for (; k + N <= c; k += N) {
         __builtin_prefetch(x + base + k + kPrefetch);
         finish<kGrad>(el, G::load(x + base + k), positive(label, k), loss ? loss + k : nullptr,
