@@ -70,14 +70,14 @@ struct FFKernel {
     Sum sum;
     M bad(false);
     std::size_t i = 0;
-    // Two vectors per iteration, interleaved op by op (FFOps2, simd_ff_ops.hpp).
+    // Two vectors per iteration, interleaved op by op on AVX-512 (binary_pair, simd_ff_ops.hpp).
     const auto el2 = pair_element(el);
     for (; i + 2 * N <= n; i += 2 * N) {
       __builtin_prefetch(x + i + kPrefetch);
       __builtin_prefetch(t + i + kPrefetch);
       const F x0 = G::load(x + i), x1 = G::load(x + i + N);
       const M p0 = G::load_targets(t + i, bad), p1 = G::load_targets(t + i + N, bad);
-      const auto v = el2.template binary<kGrad>({x0, x1}, {p0, p1});
+      const auto v = binary_pair<kGrad>(el, el2, {x0, x1}, {p0, p1});
       store<kGrad>({v.loss.a, v.grad.a}, loss ? loss + i : nullptr, grad ? grad + i : nullptr, sum);
       store<kGrad>({v.loss.b, v.grad.b}, loss ? loss + i + N : nullptr,
                    grad ? grad + i + N : nullptr, sum);
@@ -117,9 +117,8 @@ struct FFKernel {
       std::size_t k = 0;
       for (; k + 2 * N <= c; k += 2 * N) {  // pairs, as in dense_loop
         __builtin_prefetch(x + base + k + kPrefetch);
-        const auto v = el2.template binary<kGrad>(
-            {G::load(x + base + k), G::load(x + base + k + N)},
-            {positive(label, k), positive(label, k + N)});
+        const auto v = binary_pair<kGrad>(el, el2, {G::load(x + base + k), G::load(x + base + k + N)},
+                                          {positive(label, k), positive(label, k + N)});
         store<kGrad>({v.loss.a, v.grad.a}, loss ? loss + k : nullptr, grad ? grad + k : nullptr, sum);
         store<kGrad>({v.loss.b, v.grad.b}, loss ? loss + k + N : nullptr,
                      grad ? grad + k + N : nullptr, sum);
