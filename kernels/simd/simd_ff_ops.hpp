@@ -160,7 +160,7 @@ ff::Element<PairOps<O>, K> pair_element(const ff::Element<O, K>& e) {
   using P = typename PairOps<O>::F;
   return {{P(e.w_hi[0]), P(e.w_hi[1])}, {P(e.w_lo[0]), P(e.w_lo[1])},
           {P(e.a_hi[0]), P(e.a_hi[1])}, {P(e.a_lo[0]), P(e.a_lo[1])},
-          P(e.s_hi), P(e.s_lo), P(e.loss_pow2), P(e.grad_pow2), e.scaled};
+          P(e.s_hi), P(e.s_lo), P(e.loss_pow2), P(e.grad_pow2), e.scaled, e.exact_w};
 }
 
 // Two vectors through the element: interleaved (el2) where the register file holds both chains
