@@ -19,6 +19,8 @@ struct FFOps {
   using I = xsimd::batch<std::int32_t, Arch>;
   using M = xsimd::batch_bool<float, Arch>;
   static constexpr bool k512 = is_avx512<Arch>;
+  // ff::Element's second loop body for exact weights: 5% faster sum on AVX-512, 3% slower on AVX2.
+  static constexpr bool kExactWeightCopy = k512;
 
   static F fma(F a, F b, F c) {
     if constexpr (k512)
@@ -127,6 +129,7 @@ auto operator!(const Pair<B>& x) {
 
 template <class O>
 struct PairOps {
+  static constexpr bool kExactWeightCopy = O::kExactWeightCopy;
   using F = Pair<typename O::F>;
   using I = Pair<typename O::I>;
   using M = Pair<typename O::M>;

@@ -245,7 +245,18 @@ struct Element {
   // kGrad = false: the gradient's arithmetic is skipped (grad is 0).
   template <bool kGrad>
   FOCAL_HD math::LossGrad<F> binary(F x, M pos) const {
-    return exact_w ? binary_w<kGrad, true>(x, pos) : binary_w<kGrad, false>(x, pos);
+    // The exact-weight copy only for the loss alone (with the gradient it saves nothing
+    // measurable, and the second copy of the larger loop body cost 10% in the labels loop), and
+    // not where Ops says kExactWeightCopy = false (AVX2: 3% slower with it).
+    constexpr bool kCopy = [] {
+      if constexpr (requires { Ops::kExactWeightCopy; })
+        return Ops::kExactWeightCopy;
+      else
+        return true;
+    }();
+    if constexpr (!kGrad && kCopy)
+      if (exact_w) return binary_w<kGrad, true>(x, pos);
+    return binary_w<kGrad, false>(x, pos);
   }
 
   // kExactW: w_lo is 0 (the same bits, fewer operations: mul_w).
