@@ -220,6 +220,14 @@ inline Constants make_constants(float alpha, double grad_scale) {
   return c;
 }
 
+// Whether Element::binary keeps a second loop body for exact weights (Ops::kExactWeightCopy; yes
+// when Ops does not say).
+template <class Ops>
+inline constexpr bool kExactWeightCopy = true;
+template <class Ops>
+  requires requires { Ops::kExactWeightCopy; }
+inline constexpr bool kExactWeightCopy<Ops> = Ops::kExactWeightCopy;
+
 // ---- the element -------------------------------------------------------------------------------
 // Ops: F (float lanes), I (int32 lanes), M (lane mask) and fma, fms, fnma, min, max, abs, select, bits,
 // from_bits, neg (sign flip, also of zeros), neg_abs (-|a|), is_nan, lookup<Table>(carrier: index in the low 4 bits of its bit pattern), all, none.
@@ -248,13 +256,7 @@ struct Element {
     // The exact-weight copy only for the loss alone (with the gradient it saves nothing
     // measurable, and the second copy of the larger loop body cost 10% in the labels loop), and
     // not where Ops says kExactWeightCopy = false (AVX2: 3% slower with it).
-    constexpr bool kCopy = [] {
-      if constexpr (requires { Ops::kExactWeightCopy; })
-        return Ops::kExactWeightCopy;
-      else
-        return true;
-    }();
-    if constexpr (!kGrad && kCopy)
+    if constexpr (!kGrad && kExactWeightCopy<Ops>)
       if (exact_w) return binary_w<kGrad, true>(x, pos);
     return binary_w<kGrad, false>(x, pos);
   }
