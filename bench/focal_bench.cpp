@@ -26,6 +26,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "focal/focal.hpp"
@@ -47,7 +48,10 @@ constexpr const char* kFocalHelp =
     "                            CUDA default 16,20,24,27,28)\n"
     "  [--focal_kernels=LIST]    kernels to run (default: every available one); a named kernel\n"
     "                            that is unavailable here is an error\n"
-    "  [--focal_layouts=LIST]    dense, soft, labels_c80 (default dense,labels_c80)\n"
+    "  [--focal_layouts=LIST]    dense, soft, labels_c80, dense_fp16, dense_bf16,\n"
+    "                            labels_c80_fp16, labels_c80_bf16 (default dense,labels_c80,\n"
+    "                            dense_fp16,dense_bf16; half layouts: fp16/bf16 logits, the\n"
+    "                            gradient written in their dtype)\n"
     "  [--focal_scalar_max=K]    largest log2 size for the scalar-backend kernels (default 20:\n"
     "                            they are slow)\n"
     "  [--version]               print the version and exit\n"
@@ -83,6 +87,8 @@ struct Data {
   std::vector<float> soft;           // soft targets in [0, 1]
   std::vector<std::int32_t> labels;  // rows = n / 80
   std::vector<float> grad;
+  std::vector<std::uint16_t> fp16, bf16;  // the logits rounded to the half dtypes
+  std::vector<std::uint16_t> grad_half;
 };
 
 std::uint64_t g_seed = 0;
@@ -113,6 +119,13 @@ const Data& data_for(std::size_t n) {
     l = u < 0.05 ? -1
         : u < 0.35 ? std::int32_t(splitmix(s) % fb::kLabelClasses)
                    : std::int32_t(fb::kLabelClasses);
+  }
+  d->fp16.resize(n);
+  d->bf16.resize(n);
+  d->grad_half.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    d->fp16[i] = focal::float_to_half(d->logits[i], focal::Dtype::fp16);
+    d->bf16[i] = focal::float_to_half(d->logits[i], focal::Dtype::bf16);
   }
   cur = std::move(d);
   return *cur;
@@ -173,16 +186,30 @@ void run_kernel(benchmark::State& state, const focal::KernelInfo* k, bool grad, 
   if (threads > 0) set_threads(threads);
   const std::size_t items = fb::layout_logits(layout, n);
   const std::span<const float> x(d.logits.data(), items);
-  focal::Input in;
-  if (layout == Layout::dense) in = focal::DenseInput{x, d.targets};
-  else if (layout == Layout::soft) in = focal::SoftInput{x, d.soft};
-  else in = focal::LabelInput{x, d.labels, fb::kLabelClasses};
+  const focal::Dtype dtype = fb::is_bf16(layout) ? focal::Dtype::bf16 : focal::Dtype::fp16;
+  const std::span<const std::uint16_t> xh((dtype == focal::Dtype::bf16 ? d.bf16 : d.fp16).data(),
+                                          items);
+  std::variant<focal::Input, focal::HalfInput> in;
+  switch (layout) {
+    case Layout::dense: in = focal::Input(focal::DenseInput{x, d.targets}); break;
+    case Layout::soft: in = focal::Input(focal::SoftInput{x, d.soft}); break;
+    case Layout::labels: in = focal::Input(focal::LabelInput{x, d.labels, fb::kLabelClasses}); break;
+    case Layout::dense_fp16:
+    case Layout::dense_bf16: in = focal::HalfInput(focal::HalfDenseInput{xh, d.targets, dtype}); break;
+    case Layout::labels_fp16:
+    case Layout::labels_bf16:
+      in = focal::HalfInput(focal::HalfLabelInput{xh, d.labels, fb::kLabelClasses, dtype});
+      break;
+  }
   focal::Outputs out;
-  if (grad) out.grad = std::span<float>(const_cast<float*>(d.grad.data()), items);
+  if (grad && fb::is_half(layout))
+    out.grad_half = std::span<std::uint16_t>(const_cast<std::uint16_t*>(d.grad_half.data()), items);
+  else if (grad)
+    out.grad = std::span<float>(const_cast<float*>(d.grad.data()), items);
   focal::Options opt;
   opt.reduction = focal::Reduction::mean;
   const double per_sec = timed_loop(state, [&] {
-    const auto r = focal::focal_loss(*k, in, opt, out);
+    const auto r = std::visit([&](const auto& i) { return focal::focal_loss(*k, i, opt, out); }, in);
     benchmark::DoNotOptimize(r.sum);
     benchmark::ClobberMemory();
   });
@@ -190,6 +217,7 @@ void run_kernel(benchmark::State& state, const focal::KernelInfo* k, bool grad, 
   const double bytes = fb::moved_bytes(layout, items, grad);
   state.SetItemsProcessed(std::int64_t(it) * std::int64_t(items));
   state.SetBytesProcessed(std::int64_t(it * bytes));
+  state.counters[fb::kCounterBytesPerLogit] = bytes / double(items);
   // Fraction of the probes' bandwidth at this n: (bytes/s) / (probe bytes/s), a plain number.
   for (auto [probe, name] : {std::pair{&g_probe_read_bps, fb::kCounterFracRead},
                              std::pair{&g_probe_copy_bps, fb::kCounterFracCopy}})
@@ -229,7 +257,7 @@ int parse_log2(const std::string& s, const char* flag) {
 struct Config {
   std::vector<int> sizes;            // empty: the defaults (CPU and CUDA differ)
   std::vector<std::string> kernels;  // empty: all available
-  std::vector<Layout> layouts = {Layout::dense, Layout::labels};
+  std::vector<Layout> layouts{std::begin(fb::kDefaultLayouts), std::end(fb::kDefaultLayouts)};
   int scalar_max = 20;
   std::string out_path;              // --benchmark_out, checked before running
 };
@@ -255,7 +283,7 @@ Config take_flags(int& argc, char** argv) {
       for (const auto& w : split(v)) {
         Layout l;
         if (!fb::parse_layout(w, &l))
-          usage_error("--focal_layouts: unknown layout '" + w + "' (expected dense, soft, labels_c80)");
+          usage_error("--focal_layouts: unknown layout '" + w + "' (expected " + fb::layout_words() + ")");
         if (std::find(c.layouts.begin(), c.layouts.end(), l) == c.layouts.end()) c.layouts.push_back(l);
       }
       if (c.layouts.empty()) usage_error("--focal_layouts: empty list");
@@ -317,8 +345,8 @@ void add_context(const std::vector<const focal::KernelInfo*>& chosen) {
   benchmark::AddCustomContext("focal_compiler", "g++ " __VERSION__);
   benchmark::AddCustomContext(
       "focal_flags", FOCAL_CXX_FLAGS
-      " | kernels: -fno-fast-math -ffp-contract=off; simd_avx2.cpp: -mavx2 -mfma;"
-      " simd_avx512.cpp: -mavx2 -mfma -mavx512f -mavx512cd -mavx512dq -mavx512bw -mavx512vl");
+      " | kernels: -fno-fast-math -ffp-contract=off; simd_avx2.cpp: -mavx2 -mfma -mf16c;"
+      " simd_avx512.cpp: -mavx2 -mfma -mf16c -mavx512f -mavx512cd -mavx512dq -mavx512bw -mavx512vl");
   benchmark::AddCustomContext("focal_cpu", machine.cpu);
   if (!machine.gpu.empty()) benchmark::AddCustomContext("focal_gpu", machine.gpu);
   benchmark::AddCustomContext("focal_cores", std::to_string(num_procs()));

@@ -8,6 +8,7 @@
 #include "focal/ff.hpp"
 #include "focal/focal.hpp"
 #include "layouts.hpp"
+#include "overlap.hpp"
 
 namespace focal {
 namespace {
@@ -24,24 +25,8 @@ std::string fmt(double v) {
   return buf;
 }
 
-// Byte range of a span; empty spans occupy nothing.
-struct Range {
-  std::uintptr_t begin, end;
-  template <class T>
-  explicit Range(std::span<T> s)
-      : begin(reinterpret_cast<std::uintptr_t>(s.data())),
-        end(begin + s.size_bytes()) {}
-  bool empty() const { return begin == end; }
-  bool overlaps(const Range& o) const {
-    return !empty() && !o.empty() && begin < o.end && o.begin < end;
-  }
-};
-
-// Outputs may not overlap any input or each other, except the exact in-place use of the logits
-// (the same first element and, sizes being checked, the same extent): kernels read each logit
-// before they write its results, but nothing promises an order between different elements, so a
-// shifted overlap would give kernel-dependent results.
 void check_no_overlap(const Input& input, const Outputs& outputs) {
+  using overlap::Range;
   const Range logits = std::visit([](const auto& v) { return Range(v.logits); }, input);
   const Range other = std::visit(
       [](const auto& v) {
@@ -51,16 +36,9 @@ void check_no_overlap(const Input& input, const Outputs& outputs) {
           return Range(v.targets);
       },
       input);
-  const char* const other_name = std::holds_alternative<LabelInput>(input) ? "labels" : "targets";
-  const Range loss(outputs.loss), grad(outputs.grad);
-  const std::string expected =
-      "memory that overlaps no input and no other output (exactly the logits, in place, is allowed)";
-  for (const auto& [name, r] : {std::pair{"outputs.loss", loss}, std::pair{"outputs.grad", grad}}) {
-    if (r.overlaps(logits) && r.begin != logits.begin)
-      bad(name, expected, "a partial overlap with the logits");
-    if (r.overlaps(other)) bad(name, expected, std::string("an overlap with the ") + other_name);
-  }
-  if (loss.overlaps(grad)) bad("outputs.grad", expected, "an overlap with outputs.loss");
+  overlap::check(logits, other, std::holds_alternative<LabelInput>(input) ? "labels" : "targets",
+                 {{"outputs.loss", Range(outputs.loss), true},
+                  {"outputs.grad", Range(outputs.grad), true}});
 }
 
 // The gradient scale (1/count or 1/normalizer) must be a normal number with exponent in

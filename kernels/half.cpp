@@ -2,8 +2,9 @@
 // The logits are converted exactly to float in bounded chunks (whole rows for the labels
 // layout), each chunk goes through the public fp32 entry point with the chosen kernel (so it is
 // validated, run and flagged exactly as fp32 input is), the chunk sums are added compensated,
-// and the fp32 gradient is rounded to the half dtype (nearest even). Per-backend fused loaders
-// (F16C in the SIMD loops, half2 loads on the GPU) can replace this later behind the same API.
+// and the fp32 gradient is rounded to the half dtype (nearest even). A kernel with fused
+// loaders (KernelInfo::run_half) runs the whole input itself instead, where it covers the case;
+// its conversions are these, bit for bit (test_half_fused).
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "focal/detail/sum.hpp"
 #include "focal/focal.hpp"
+#include "overlap.hpp"
 
 namespace focal {
 namespace {
@@ -212,14 +214,40 @@ Result focal_loss(const KernelInfo& kernel, const HalfInput& input, const Option
   check_output("outputs.loss", outputs.loss.size(), n);
   check_output("outputs.grad", outputs.grad.size(), n);
   check_output("outputs.grad_half", outputs.grad_half.size(), n);
+  {
+    using overlap::Range;
+    overlap::check(Range(lay.logits), dense ? Range(dense->targets) : Range(label->labels),
+                   dense ? "targets" : "labels",
+                   {{"outputs.loss", Range(outputs.loss), false},
+                    {"outputs.grad", Range(outputs.grad), false},
+                    {"outputs.grad_half", Range(outputs.grad_half), true}});
+  }
 
   const std::size_t buf_n = std::min(n, lay.per_chunk);
   std::vector<float> x(buf_n);  // zeroed: validate() may look at it before the first chunk
-  std::vector<float> g(outputs.grad.empty() && !outputs.grad_half.empty() ? buf_n : 0);
   const std::uint64_t count =
       dense ? n : check_labels(*label, options, x, lay.per_chunk / label->num_classes);
   const Options copt = chunk_options(options, count);
+  auto result = [&](double total, std::uint64_t counted) {
+    Result res;
+    res.sum = total;
+    res.count = counted;
+    res.value = reduce(options, res.sum, res.count);
+    res.kernel = &kernel;
+    return res;
+  };
 
+  // The kernel's fused loaders, where it has them for this case.
+  if (kernel.run_half) {
+    Partial part;
+    if (kernel.run_half(input, validate(DenseInput{}, copt, {}).params, outputs, &part)) {
+      if (part.bad_target) throw_if_bad_targets(DenseInput{{}, dense->targets});
+      return result(part.sum, part.count);
+    }
+  }
+
+  // Otherwise: convert a chunk, run the fp32 kernel on it.
+  std::vector<float> g(outputs.grad.empty() && !outputs.grad_half.empty() ? buf_n : 0);
   detail::CompensatedSum sum;
   std::uint64_t counted = 0;
   for (std::size_t off = 0; off < n; off += lay.per_chunk) {
@@ -249,12 +277,7 @@ Result focal_loss(const KernelInfo& kernel, const HalfInput& input, const Option
       to_half(out.grad.data(), outputs.grad_half.data() + off, len, lay.dtype);
   }
 
-  Result res;
-  res.sum = sum.value();
-  res.count = counted;
-  res.value = reduce(options, res.sum, res.count);
-  res.kernel = &kernel;
-  return res;
+  return result(sum.value(), counted);
 }
 
 Result focal_loss(const HalfInput& input, const Options& options, const Outputs& outputs) {

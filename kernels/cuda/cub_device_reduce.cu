@@ -22,7 +22,9 @@ template <class View>
 struct ElementSum {
   View in;
   Element el;
-  __device__ Acc operator()(std::size_t i) const { return one(in, el, OutView{nullptr, nullptr}, i); }
+  __device__ Acc operator()(std::size_t i) const {
+    return one(in, el, OutView{nullptr, nullptr, nullptr}, i);
+  }
 };
 
 template <class View>
@@ -35,7 +37,7 @@ struct ElementWrite {
 
 template <class View>
 void enqueue(const View& in, const Element& el, const OutView& o, Scratch& s, cudaStream_t stream) {
-  if (o.loss || o.grad)
+  if (o.loss || o.grad || o.grad_half)
     check(cub::DeviceFor::Bulk(in.n, ElementWrite<View>{in, el, o}, stream),
           "cub::DeviceFor::Bulk (per-element outputs)");
   const thrust::counting_iterator<std::size_t> first(0);
@@ -54,17 +56,22 @@ void enqueue(const View& in, const Element& el, const OutView& o, Scratch& s, cu
 
 }  // namespace
 
-void enqueue_cub_device(const DenseView& in, const Element& el, const OutView& o, Scratch& s,
+template <class View>
+void enqueue_cub_device(const View& in, const Element& el, const OutView& o, Scratch& s,
                         cudaStream_t stream) {
   enqueue(in, el, o, s, stream);
 }
-void enqueue_cub_device(const SoftView& in, const Element& el, const OutView& o, Scratch& s,
-                        cudaStream_t stream) {
-  enqueue(in, el, o, s, stream);
-}
-void enqueue_cub_device(const LabelView& in, const Element& el, const OutView& o, Scratch& s,
-                        cudaStream_t stream) {
-  enqueue(in, el, o, s, stream);
-}
+
+#define FOCAL_CUB_DEVICE(View)                                                                  \
+  template void enqueue_cub_device(const View&, const Element&, const OutView&, Scratch&,       \
+                                   cudaStream_t);
+FOCAL_CUB_DEVICE(DenseView)
+FOCAL_CUB_DEVICE(SoftView)
+FOCAL_CUB_DEVICE(LabelView)
+FOCAL_CUB_DEVICE(HalfDenseView<Dtype::fp16>)
+FOCAL_CUB_DEVICE(HalfDenseView<Dtype::bf16>)
+FOCAL_CUB_DEVICE(HalfLabelView<Dtype::fp16>)
+FOCAL_CUB_DEVICE(HalfLabelView<Dtype::bf16>)
+#undef FOCAL_CUB_DEVICE
 
 }  // namespace focal::cuda_detail

@@ -1,5 +1,6 @@
 // The device-pointer API of focal/cuda.hpp: availability, Workspace (validation, views of the
-// device inputs, the pass via dispatch.cu, the result), run, DeviceMemory.
+// device inputs -- fp32 or half logits -- the pass via dispatch.cu, the result), run,
+// DeviceMemory.
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -47,9 +48,50 @@ bool available(std::string* why_not) {
 std::size_t element_count(const DeviceInput& input) {
   if (const auto* d = std::get_if<DenseDeviceInput>(&input)) return d->n;
   if (const auto* s = std::get_if<SoftDeviceInput>(&input)) return s->n;
-  const auto& l = std::get<LabelDeviceInput>(input);
-  return l.rows * l.num_classes;
+  if (const auto* l = std::get_if<LabelDeviceInput>(&input)) return l->rows * l->num_classes;
+  if (const auto* h = std::get_if<HalfDenseDeviceInput>(&input)) return h->n;
+  const auto& hl = std::get<HalfLabelDeviceInput>(input);
+  return hl.rows * hl.num_classes;
 }
+
+namespace {
+
+std::uint32_t checked_classes(std::size_t c) {
+  if (c == 0 || c > 0x7fffffffu)
+    throw invalid_argument("focal: argument 'num_classes': expected a number of classes in "
+                           "[1, 2^31-1], got " + std::to_string(c));
+  return std::uint32_t(c);
+}
+
+// Half logits: the dtype as a template argument of the views (dispatch.cu instantiates both).
+void enqueue_half(Reducer reducer, const DeviceInput& input, const Params& params,
+                  const OutView& o, Scratch& s, cudaStream_t st) {
+  const auto* dense = std::get_if<HalfDenseDeviceInput>(&input);
+  const Dtype dtype = dense ? dense->dtype : std::get<HalfLabelDeviceInput>(input).dtype;
+  if (dtype != Dtype::fp16 && dtype != Dtype::bf16)
+    throw invalid_argument("focal: argument 'input.dtype': expected fp16 or bf16 for half logits, "
+                           "got " + std::string(to_string(dtype)));
+  if (reducer == Reducer::warp_fast)
+    throw invalid_argument("focal: argument 'reducer': expected warp, cub_block or cub_device for "
+                           "half logits, got warp_fast (fp32 logits only)");
+  auto run = [&]<Dtype D>() {
+    using X = cuda_detail::Half<D>;
+    if (dense) {
+      const cuda_detail::HalfDenseView<D> v{reinterpret_cast<const X*>(dense->logits),
+                                            dense->targets, dense->n};
+      cuda_detail::enqueue<D>(reducer, v, params, o, s, st);
+    } else {
+      const auto& l = std::get<HalfLabelDeviceInput>(input);
+      const cuda_detail::HalfLabelView<D> v{reinterpret_cast<const X*>(l.logits), l.labels,
+                                            l.rows * l.num_classes, checked_classes(l.num_classes)};
+      cuda_detail::enqueue<D>(reducer, v, params, o, s, st);
+    }
+  };
+  if (dtype == Dtype::bf16) run.template operator()<Dtype::bf16>();
+  else run.template operator()<Dtype::fp16>();
+}
+
+}  // namespace
 
 struct Workspace::Impl {
   Scratch scratch;
@@ -78,18 +120,22 @@ void Workspace::enqueue(Reducer reducer, const DeviceInput& input, const Params&
                            std::to_string(params.gamma));
   Scratch& s = impl_->scratch;
   if (!s.result) check(cudaMalloc(&s.result, sizeof(Acc)), "cudaMalloc (result)");
-  const OutView o{outputs.loss, outputs.grad};
+  const OutView o{outputs.loss, outputs.grad, outputs.grad_half};
   const cudaStream_t st = stream;
-  if (const auto* d = std::get_if<DenseDeviceInput>(&input)) {
+  const bool half = std::holds_alternative<HalfDenseDeviceInput>(input) ||
+                    std::holds_alternative<HalfLabelDeviceInput>(input);
+  if (!half && outputs.grad_half)
+    throw invalid_argument("focal: argument 'outputs.grad_half': expected nullptr with fp32 "
+                           "logits (a half gradient needs half logits)");
+  if (half) {
+    enqueue_half(reducer, input, params, o, s, st);
+  } else if (const auto* d = std::get_if<DenseDeviceInput>(&input)) {
     cuda_detail::enqueue(reducer, DenseView{d->logits, d->targets, d->n}, params, o, s, st);
   } else if (const auto* sf = std::get_if<SoftDeviceInput>(&input)) {
     cuda_detail::enqueue(reducer, SoftView{sf->logits, sf->targets, sf->n}, params, o, s, st);
   } else {
     const auto& l = std::get<LabelDeviceInput>(input);
-    if (l.num_classes == 0 || l.num_classes > 0x7fffffffu)
-      throw invalid_argument("focal: argument 'num_classes': expected a number of classes in "
-                             "[1, 2^31-1], got " + std::to_string(l.num_classes));
-    const LabelView v{l.logits, l.labels, l.rows * l.num_classes, std::uint32_t(l.num_classes)};
+    const LabelView v{l.logits, l.labels, l.rows * l.num_classes, checked_classes(l.num_classes)};
     cuda_detail::enqueue(reducer, v, params, o, s, st);
   }
 }

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -103,18 +104,24 @@ void enqueue_view(cuda::Reducer reducer, const View& in, const Params& p, const 
     return;
   }
   const float a = p.alpha, g = p.gamma;
-  if (reducer == cuda::Reducer::cub_device)
+  if (reducer == cuda::Reducer::cub_device) {
     enqueue_cub_device(in, Element::make(a, g, p.grad_scale), o, s, stream);
-  else if (reducer == cuda::Reducer::warp_fast)
-    enqueue_blocks(reducer, in, FastElement::make(a, g, p.grad_scale), o, plan, s, stream);
-  else
+  } else if (reducer == cuda::Reducer::warp_fast) {
+    // The fast tier has no fused half path (its half inputs are converted by the driver).
+    if constexpr (is_half_v<std::remove_cv_t<std::remove_pointer_t<decltype(in.x)>>>)
+      throw std::logic_error("focal: cuda_warp_fast takes fp32 logits only");
+    else
+      enqueue_blocks(reducer, in, FastElement::make(a, g, p.grad_scale), o, plan, s, stream);
+  } else {
     enqueue_blocks(reducer, in, Element::make(a, g, p.grad_scale), o, plan, s, stream);
+  }
 }
 
 std::uintptr_t addr(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
 
 }  // namespace
 
+// The fp32 views carry no half gradient (o.grad_half is null there).
 void enqueue(cuda::Reducer reducer, const DenseView& in, const Params& p, const OutView& o,
              Scratch& s, cudaStream_t stream) {
   const VectorPlan plan =
@@ -133,5 +140,29 @@ void enqueue(cuda::Reducer reducer, const LabelView& in, const Params& p, const 
   const VectorPlan plan = plan_vectors(in.n, addr(in.x), 0, 0, addr(o.loss), addr(o.grad));
   enqueue_view(reducer, in, p, o, plan, s, stream);
 }
+
+template <Dtype D>
+void enqueue(cuda::Reducer reducer, const HalfDenseView<D>& in, const Params& p,
+             const OutView& o, Scratch& s, cudaStream_t stream) {
+  const VectorPlan plan = plan_vectors_half(in.n, addr(in.x), addr(in.t), 1, addr(o.loss),
+                                            addr(o.grad), addr(o.grad_half));
+  enqueue_view(reducer, in, p, o, plan, s, stream);
+}
+template <Dtype D>
+void enqueue(cuda::Reducer reducer, const HalfLabelView<D>& in, const Params& p,
+             const OutView& o, Scratch& s, cudaStream_t stream) {
+  const VectorPlan plan = plan_vectors_half(in.n, addr(in.x), 0, 0, addr(o.loss), addr(o.grad),
+                                            addr(o.grad_half));
+  enqueue_view(reducer, in, p, o, plan, s, stream);
+}
+
+#define FOCAL_HALF_ENQUEUE(D)                                                                   \
+  template void enqueue<D>(cuda::Reducer, const HalfDenseView<D>&, const Params&,               \
+                           const OutView&, Scratch&, cudaStream_t);                             \
+  template void enqueue<D>(cuda::Reducer, const HalfLabelView<D>&, const Params&,               \
+                           const OutView&, Scratch&, cudaStream_t);
+FOCAL_HALF_ENQUEUE(Dtype::fp16)
+FOCAL_HALF_ENQUEUE(Dtype::bf16)
+#undef FOCAL_HALF_ENQUEUE
 
 }  // namespace focal::cuda_detail

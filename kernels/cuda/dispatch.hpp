@@ -10,6 +10,7 @@
 
 #include "../element.hpp"
 #include "focal/cuda.hpp"
+#include "half_io.hpp"
 #include "plan.hpp"
 
 namespace focal::cuda_detail {
@@ -22,8 +23,10 @@ void check(cudaError_t err, const char* what);
 // After a launch: the launch's own error (bad configuration, no kernel image for this GPU).
 void check_launch(const char* what);
 
-struct DenseView {
-  const float* x;
+// X: the logit type in device memory, float or Half<D> (half_io.hpp: the fused half loaders).
+template <class X>
+struct BasicDenseView {
+  const X* x;
   const std::uint8_t* t;
   std::size_t n;
 };
@@ -32,15 +35,24 @@ struct SoftView {
   const float* t;
   std::size_t n;
 };
-struct LabelView {
-  const float* x;
+template <class X>
+struct BasicLabelView {
+  const X* x;
   const std::int32_t* labels;
   std::size_t n;  // rows * classes
   std::uint32_t classes;
 };
+using DenseView = BasicDenseView<float>;
+using LabelView = BasicLabelView<float>;
+template <Dtype D>
+using HalfDenseView = BasicDenseView<Half<D>>;
+template <Dtype D>
+using HalfLabelView = BasicLabelView<Half<D>>;
+
 struct OutView {
   float* loss;  // nullptr: not requested
   float* grad;
+  std::uint16_t* grad_half;  // half views only: the gradient in the logits' dtype
 };
 
 // Device scratch behind focal::cuda::Workspace.
@@ -61,13 +73,18 @@ void enqueue(cuda::Reducer reducer, const SoftView& in, const Params& p, const O
              Scratch& s, cudaStream_t stream);
 void enqueue(cuda::Reducer reducer, const LabelView& in, const Params& p, const OutView& o,
              Scratch& s, cudaStream_t stream);
+// Half logits (fp16, bf16; instantiated in dispatch.cu): the accurate reducers only (warp,
+// cub_block, cub_device; warp_fast is a logic_error), any gamma (the element is Element).
+template <Dtype D>
+void enqueue(cuda::Reducer reducer, const HalfDenseView<D>& in, const Params& p,
+             const OutView& o, Scratch& s, cudaStream_t stream);
+template <Dtype D>
+void enqueue(cuda::Reducer reducer, const HalfLabelView<D>& in, const Params& p,
+             const OutView& o, Scratch& s, cudaStream_t stream);
 
-// "cuda_cub_device" (cub_device_reduce.cu): in.n > 0.
-void enqueue_cub_device(const DenseView& in, const Element& el, const OutView& o, Scratch& s,
-                        cudaStream_t stream);
-void enqueue_cub_device(const SoftView& in, const Element& el, const OutView& o, Scratch& s,
-                        cudaStream_t stream);
-void enqueue_cub_device(const LabelView& in, const Element& el, const OutView& o, Scratch& s,
+// "cuda_cub_device" (cub_device_reduce.cu, instantiated there for every view): in.n > 0.
+template <class View>
+void enqueue_cub_device(const View& in, const Element& el, const OutView& o, Scratch& s,
                         cudaStream_t stream);
 
 }  // namespace focal::cuda_detail

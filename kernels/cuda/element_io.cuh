@@ -1,6 +1,9 @@
 // Device code shared by every CUDA kernel: read, evaluate and write one element (heads, tails,
 // misaligned inputs, cuda_cub_device) or one 16-element chunk with 16-byte loads (the bulk of
 // cuda_warp, cuda_cub, cuda_warp_fast). Each returns what it adds to the thread's Acc.
+// Dense and label views take float or half logits (X = Half<D>: the fused half loaders, two
+// 16-byte loads per chunk, converted in registers by half_io.hpp; the gradient also written
+// rounded to the dtype when o.grad_half is set). The element is the same for both.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -12,18 +15,28 @@
 
 namespace focal::cuda_detail {
 
+// The logit at i, as float.
+__device__ __forceinline__ float logit(const float* x, std::size_t i) { return x[i]; }
+template <Dtype D>
+__device__ __forceinline__ float logit(const Half<D>* x, std::size_t i) {
+  return from_half<D>(x[i].bits);
+}
+
+template <class X = float>
 __device__ __forceinline__ void store(const OutView& o, std::size_t i, math::LossGrad<float> v) {
   if (o.loss) o.loss[i] = v.loss;
   if (o.grad) o.grad[i] = v.grad;
+  if constexpr (is_half_v<X>)
+    if (o.grad_half) o.grad_half[i] = to_half<X::dtype>(v.grad);
 }
 
 // One element, read and written one by one.
-template <class El>
-__device__ __forceinline__ Acc one(const DenseView& in, const El& el, const OutView& o,
+template <class X, class El>
+__device__ __forceinline__ Acc one(const BasicDenseView<X>& in, const El& el, const OutView& o,
                                    std::size_t i) {
   const std::uint8_t t = in.t[i];
-  const auto v = el.binary(in.x[i], t != 0);
-  store(o, i, v);
+  const auto v = el.binary(logit(in.x, i), t != 0);
+  store<X>(o, i, v);
   return {double(v.loss), 1ull, t > 1 ? 1u : 0u};
 }
 template <class El>
@@ -38,18 +51,18 @@ __device__ __forceinline__ Acc one(const SoftView& in, const El& el, const OutVi
   store(o, i, v);
   return {double(v.loss), 1ull, 0u};
 }
-template <class El>
-__device__ __forceinline__ Acc one(const LabelView& in, const El& el, const OutView& o,
+template <class X, class El>
+__device__ __forceinline__ Acc one(const BasicLabelView<X>& in, const El& el, const OutView& o,
                                    std::size_t i) {
   const std::size_t row = i / in.classes;
   const std::size_t k = i - row * in.classes;
   const std::int32_t label = in.labels[row];
   if (label < 0) {  // ignored anchor: 0, 0, not counted
-    store(o, i, {0.0f, 0.0f});
+    store<X>(o, i, {0.0f, 0.0f});
     return {0.0, 0ull, 0u};
   }
-  const auto v = el.binary(in.x[i], std::size_t(label) == k);
-  store(o, i, v);
+  const auto v = el.binary(logit(in.x, i), std::size_t(label) == k);
+  store<X>(o, i, v);
   return {double(v.loss), 1ull, std::uint32_t(label) > in.classes ? 1u : 0u};
 }
 
@@ -66,12 +79,32 @@ __device__ __forceinline__ void load_logits(const float* x, std::size_t i, float
     v[4 * g + 3] = f.w;
   }
 }
+// 16 halves: two 16-byte loads of 8 halves each, converted exactly to float (half_io.hpp).
+template <Dtype D>
+__device__ __forceinline__ void load_logits(const Half<D>* x, std::size_t i, float (&v)[kChunk]) {
+  const uint4* p = reinterpret_cast<const uint4*>(x + i);
+  const uint4 a = __ldcs(p), b = __ldcs(p + 1);  // both issued before the first use
+  const std::uint32_t wa[4] = {a.x, a.y, a.z, a.w}, wb[4] = {b.x, b.y, b.z, b.w};
+  unpack_halves<D>(wa, v);
+  unpack_halves<D>(wb, v + 8);
+}
+template <Dtype D>
+__device__ __forceinline__ void store_half_chunk(std::uint16_t* out, std::size_t i,
+                                                 const float (&v)[kChunk]) {
+  uint4* p = reinterpret_cast<uint4*>(out + i);
+  std::uint32_t wa[4], wb[4];
+  pack_halves<D>(v, wa);
+  pack_halves<D>(v + 8, wb);
+  __stcs(p, make_uint4(wa[0], wa[1], wa[2], wa[3]));
+  __stcs(p + 1, make_uint4(wb[0], wb[1], wb[2], wb[3]));
+}
 __device__ __forceinline__ void store_chunk(float* out, std::size_t i, const float (&v)[kChunk]) {
   float4* p = reinterpret_cast<float4*>(out + i);
 #pragma unroll
   for (int g = 0; g < 4; ++g)
     __stcs(p + g, make_float4(v[4 * g], v[4 * g + 1], v[4 * g + 2], v[4 * g + 3]));
 }
+template <class X = float>
 __device__ __forceinline__ Acc finish_chunk(const OutView& o, std::size_t i,
                                             const float (&loss)[kChunk],
                                             const float (&grad)[kChunk], std::uint64_t count,
@@ -79,11 +112,13 @@ __device__ __forceinline__ Acc finish_chunk(const OutView& o, std::size_t i,
   const double s = sum_floats(loss);  // float-float: no FP64 per element
   if (o.loss) store_chunk(o.loss, i, loss);
   if (o.grad) store_chunk(o.grad, i, grad);
+  if constexpr (is_half_v<X>)
+    if (o.grad_half) store_half_chunk<X::dtype>(o.grad_half, i, grad);
   return {s, count, bad};
 }
 
-template <class El>
-__device__ __forceinline__ Acc chunk(const DenseView& in, const El& el, const OutView& o,
+template <class X, class El>
+__device__ __forceinline__ Acc chunk(const BasicDenseView<X>& in, const El& el, const OutView& o,
                                      std::size_t i) {
   float x[kChunk];
   load_logits(in.x, i, x);
@@ -99,7 +134,7 @@ __device__ __forceinline__ Acc chunk(const DenseView& in, const El& el, const Ou
     loss[j] = v.loss;
     grad[j] = v.grad;
   }
-  return finish_chunk(o, i, loss, grad, kChunk, bad);
+  return finish_chunk<X>(o, i, loss, grad, kChunk, bad);
 }
 template <class El>
 __device__ __forceinline__ Acc chunk(const SoftView& in, const El& el, const OutView& o,
@@ -129,8 +164,8 @@ __device__ __forceinline__ Acc chunk(const SoftView& in, const El& el, const Out
   }
   return finish_chunk(o, i, loss, grad, kChunk, 0u);
 }
-template <class El>
-__device__ __forceinline__ Acc chunk(const LabelView& in, const El& el, const OutView& o,
+template <class X, class El>
+__device__ __forceinline__ Acc chunk(const BasicLabelView<X>& in, const El& el, const OutView& o,
                                      std::size_t i) {
   float x[kChunk];
   load_logits(in.x, i, x);
@@ -157,7 +192,7 @@ __device__ __forceinline__ Acc chunk(const LabelView& in, const El& el, const Ou
       label = __ldg(in.labels + ++row);
     }
   }
-  return finish_chunk(o, i, loss, grad, count, bad);
+  return finish_chunk<X>(o, i, loss, grad, count, bad);
 }
 
 }  // namespace focal::cuda_detail

@@ -20,6 +20,11 @@
 // expf/log1pf/powf, IEEE division; no __expf). Declared bound 24 ULP for gamma 0..4, relative
 // 4e-6 otherwise (from CUDA's documented errors, NOTES.md); same sum and reduction as
 // cuda_warp.
+//
+// Half logits (run_half, the first three at gamma 0..4): the halves are copied as they are
+// (2 bytes each) and converted on the device in the loop (element_io.cuh, half_io.hpp); the
+// bits are the driver's converted path's (kernels/half.cpp). cuda_warp_fast and other gammas
+// are converted by the driver.
 #include <cuda_runtime.h>
 
 #include <mutex>
@@ -27,6 +32,7 @@
 #include <string>
 
 #include "../backends.hpp"
+#include "focal/ff.hpp"
 #include "../layouts.hpp"
 #include "dispatch.hpp"
 #include "focal/cuda.hpp"
@@ -53,7 +59,7 @@ struct DeviceBuffer {
 };
 struct HostPath {
   std::mutex mu;
-  DeviceBuffer logits, targets, loss, grad;
+  DeviceBuffer logits, targets, loss, grad, grad_half;
   cuda::Workspace workspace;
 };
 // Never destroyed: freeing device memory during static destruction races the runtime's own
@@ -101,6 +107,43 @@ Partial run_host(cuda::Reducer reducer, const Input& in, const Params& p, const 
   return part;
 }
 
+template <class T>
+void download(std::span<T> host, const void* dev, const char* what) {
+  if (!host.empty())
+    check(cudaMemcpy(host.data(), dev, host.size_bytes(), cudaMemcpyDeviceToHost), what);
+}
+
+bool run_half_host(cuda::Reducer reducer, const HalfInput& in, const Params& p,
+                   const Outputs& out, Partial* result) {
+  if (!ff::is_int_gamma(p.gamma)) return false;  // as the SIMD kernels: the driver converts
+  const std::size_t n = element_count(in);
+  *result = Partial{};
+  if (n == 0) return true;
+  HostPath& h = host_path();
+  std::lock_guard<std::mutex> lock(h.mu);
+  cuda::DeviceInput dev;
+  if (const auto* d = std::get_if<HalfDenseInput>(&in)) {
+    dev = cuda::HalfDenseDeviceInput{upload(h.logits, d->logits), upload(h.targets, d->targets),
+                                     n, d->dtype};
+  } else {
+    const auto& l = std::get<HalfLabelInput>(in);
+    dev = cuda::HalfLabelDeviceInput{upload(h.logits, l.logits), upload(h.targets, l.labels),
+                                     l.labels.size(), l.num_classes, l.dtype};
+  }
+  cuda::DeviceOutputs dout;
+  if (!out.loss.empty()) dout.loss = static_cast<float*>(h.loss.reserve(out.loss.size_bytes()));
+  if (!out.grad.empty()) dout.grad = static_cast<float*>(h.grad.reserve(out.grad.size_bytes()));
+  if (!out.grad_half.empty())
+    dout.grad_half =
+        static_cast<std::uint16_t*>(h.grad_half.reserve(out.grad_half.size_bytes()));
+  h.workspace.enqueue(reducer, dev, p, dout, nullptr);
+  *result = h.workspace.result(nullptr);
+  download(out.loss, dout.loss, "cudaMemcpy (loss)");
+  download(out.grad, dout.grad, "cudaMemcpy (grad)");
+  download(out.grad_half, dout.grad_half, "cudaMemcpy (grad_half)");
+  return true;
+}
+
 Partial run_warp(const Input& in, const Params& p, const Outputs& o) {
   return run_host(cuda::Reducer::warp, in, p, o);
 }
@@ -113,11 +156,20 @@ Partial run_cub_device(const Input& in, const Params& p, const Outputs& o) {
 Partial run_warp_fast(const Input& in, const Params& p, const Outputs& o) {
   return run_host(cuda::Reducer::warp_fast, in, p, o);
 }
+bool run_half_warp(const HalfInput& in, const Params& p, const Outputs& o, Partial* r) {
+  return run_half_host(cuda::Reducer::warp, in, p, o, r);
+}
+bool run_half_cub(const HalfInput& in, const Params& p, const Outputs& o, Partial* r) {
+  return run_half_host(cuda::Reducer::cub_block, in, p, o, r);
+}
+bool run_half_cub_device(const HalfInput& in, const Params& p, const Outputs& o, Partial* r) {
+  return run_half_host(cuda::Reducer::cub_device, in, p, o, r);
+}
 bool cuda_available(std::string* why) { return cuda::available(why); }
 
 // Priority below the CPU kernels: for host-memory inputs the PCIe copies dominate (5 bytes per
-// logit each way at ~50 GB/s is slower than the CPU kernels' own pass), so the registry only
-// picks a CUDA kernel when forced (FOCAL_KERNEL) or when nothing else is built.
+// logit each way, 3 for half logits, at ~50 GB/s is slower than the CPU kernels' own pass), so
+// the registry only picks a CUDA kernel when forced (FOCAL_KERNEL) or when nothing else is built.
 const KernelInfo kCuda[] = {
     {.name = "cuda_warp",
      .backend = "cuda",
@@ -126,7 +178,8 @@ const KernelInfo kCuda[] = {
      .bitwise_equal_to = "",
      .priority = 5,
      .available = cuda_available,
-     .run = run_warp},
+     .run = run_warp,
+     .run_half = run_half_warp},
     {.name = "cuda_cub",
      .backend = "cuda",
      .isa = "sm_80/sm_90",
@@ -134,7 +187,8 @@ const KernelInfo kCuda[] = {
      .bitwise_equal_to = "cuda_warp",
      .priority = 4,
      .available = cuda_available,
-     .run = run_cub},
+     .run = run_cub,
+     .run_half = run_half_cub},
     {.name = "cuda_cub_device",
      .backend = "cuda",
      .isa = "sm_80/sm_90",
@@ -142,7 +196,8 @@ const KernelInfo kCuda[] = {
      .bitwise_equal_to = "cuda_warp",
      .priority = 3,
      .available = cuda_available,
-     .run = run_cub_device},
+     .run = run_cub_device,
+     .run_half = run_half_cub_device},
     // The fast tier: the element in float with CUDA's accurate float functions (no __expf),
     // otherwise cuda_warp. Its own, looser bound (NOTES.md): for bandwidth-bound use.
     {.name = "cuda_warp_fast",

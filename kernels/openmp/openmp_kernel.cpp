@@ -23,6 +23,7 @@
 #include "../simd/cpu_features.hpp"
 #include "../simd/simd_entry.hpp"
 #include "focal/detail/sum.hpp"
+#include "focal/ff.hpp"
 #include "focal/math.hpp"
 
 namespace focal {
@@ -106,46 +107,75 @@ Partial over_chunks(std::size_t chunks, std::size_t elements, Chunk&& chunk) {
   return total;
 }
 
+// The SIMD arguments for the elements from `offset` on.
+simd::Args args_at(const Params& p, const Outputs& out, std::size_t offset) {
+  auto at = [offset](auto span) { return span.empty() ? nullptr : span.data() + offset; };
+  simd::Args a{math::balance(p.alpha), p.gamma, p.grad_scale, at(out.loss), at(out.grad), p.alpha};
+  a.grad_half = at(out.grad_half);
+  return a;
+}
+
+// Chunks of kChunkElements elements: run(i0, len) for each.
+template <class Run>
+Partial element_chunks(std::size_t n, Run&& run) {
+  const std::size_t chunks = std::max<std::size_t>(1, (n + kChunkElements - 1) / kChunkElements);
+  return over_chunks(chunks, n, [&](std::size_t k) {
+    const std::size_t i0 = k * kChunkElements;
+    return run(i0, std::min(n, i0 + kChunkElements) - i0);
+  });
+}
+
+// Chunks of whole rows (about kChunkElements elements): run(r0, rows) for each.
+template <class Run>
+Partial row_chunks(std::size_t rows, std::size_t c, Run&& run) {
+  const std::size_t rows_per_chunk = std::max<std::size_t>(1, kChunkElements / c);
+  const std::size_t chunks = std::max<std::size_t>(1, (rows + rows_per_chunk - 1) / rows_per_chunk);
+  return over_chunks(chunks, rows * c, [&](std::size_t k) {
+    const std::size_t r0 = k * rows_per_chunk;
+    return run(r0, std::min(rows, r0 + rows_per_chunk) - r0);
+  });
+}
+
 Partial openmp_run(const Input& in, const Params& p, const Outputs& out) {
   const simd::Entry& e = *best_entry();
-  float* loss = out.loss.empty() ? nullptr : out.loss.data();
-  float* grad = out.grad.empty() ? nullptr : out.grad.data();
-  const math::Alpha alpha = math::balance(p.alpha);
-  auto args = [&](std::size_t offset) {
-    return simd::Args{alpha, p.gamma, p.grad_scale, loss ? loss + offset : nullptr,
-                      grad ? grad + offset : nullptr, p.alpha};
-  };
-  const std::size_t n = element_count(in);
-  const std::size_t chunks = std::max<std::size_t>(1, (n + kChunkElements - 1) / kChunkElements);
-  auto range = [&](std::size_t k) {
-    const std::size_t i0 = k * kChunkElements;
-    return std::pair{i0, std::min(n, i0 + kChunkElements) - i0};
-  };
   return visit_layout(
       in,
       [&](const DenseInput& d) {
-        return over_chunks(chunks, n, [&](std::size_t k) {
-          const auto [i0, len] = range(k);
-          return e.dense(d.logits.data() + i0, d.targets.data() + i0, len, args(i0));
+        return element_chunks(d.logits.size(), [&](std::size_t i0, std::size_t len) {
+          return e.dense(d.logits.data() + i0, d.targets.data() + i0, len, args_at(p, out, i0));
         });
       },
       [&](const SoftInput& s) {
-        return over_chunks(chunks, n, [&](std::size_t k) {
-          const auto [i0, len] = range(k);
-          return e.soft(s.logits.data() + i0, s.targets.data() + i0, len, args(i0));
+        return element_chunks(s.logits.size(), [&](std::size_t i0, std::size_t len) {
+          return e.soft(s.logits.data() + i0, s.targets.data() + i0, len, args_at(p, out, i0));
         });
       },
-      [&](const LabelInput& l) {  // chunks of whole rows
-        const std::size_t c = l.num_classes, rows = l.labels.size();
-        const std::size_t rows_per_chunk = std::max<std::size_t>(1, kChunkElements / c);
-        const std::size_t row_chunks =
-            std::max<std::size_t>(1, (rows + rows_per_chunk - 1) / rows_per_chunk);
-        return over_chunks(row_chunks, n, [&](std::size_t k) {
-          const std::size_t r0 = k * rows_per_chunk, r1 = std::min(rows, r0 + rows_per_chunk);
-          return e.labels(l.logits.data() + r0 * c, l.labels.data() + r0, r1 - r0, c,
-                          args(r0 * c));
+      [&](const LabelInput& l) {
+        const std::size_t c = l.num_classes;
+        return row_chunks(l.labels.size(), c, [&](std::size_t r0, std::size_t rows) {
+          return e.labels(l.logits.data() + r0 * c, l.labels.data() + r0, rows, c,
+                          args_at(p, out, r0 * c));
         });
       });
+}
+
+// Half logits: the SIMD entry's fused loaders over the same chunks (integer gamma 0..4).
+bool openmp_run_half(const HalfInput& in, const Params& p, const Outputs& out, Partial* result) {
+  const simd::Entry& e = *best_entry();
+  if (!e.dense_half || !ff::is_int_gamma(p.gamma)) return false;
+  if (const auto* d = std::get_if<HalfDenseInput>(&in)) {
+    *result = element_chunks(d->logits.size(), [&](std::size_t i0, std::size_t len) {
+      return e.dense_half(d->logits.data() + i0, d->dtype, d->targets.data() + i0, len,
+                          args_at(p, out, i0));
+    });
+  } else if (const auto* l = std::get_if<HalfLabelInput>(&in)) {
+    const std::size_t c = l->num_classes;
+    *result = row_chunks(l->labels.size(), c, [&](std::size_t r0, std::size_t rows) {
+      return e.labels_half(l->logits.data() + r0 * c, l->dtype, l->labels.data() + r0, rows, c,
+                           args_at(p, out, r0 * c));
+    });
+  }
+  return true;
 }
 
 std::vector<KernelInfo> make_table() {
@@ -159,6 +189,7 @@ std::vector<KernelInfo> make_table() {
       .priority = 30,
       .available = openmp_available,
       .run = openmp_run,
+      .run_half = openmp_run_half,
   }};
 }
 

@@ -24,6 +24,7 @@ Features detect() {
   const bool osxsave = c & (1u << 27);
   f.avx = c & (1u << 28);
   f.fma = c & (1u << 12);
+  f.f16c = c & (1u << 29);
   if (__get_cpuid_max(0, nullptr) >= 7) {
     __cpuid_count(7, 0, a, b, c, d);
     f.avx2 = b & (1u << 5);
@@ -38,7 +39,7 @@ Features detect() {
     f.os_zmm = f.os_ymm && (xcr0 & 0xe0) == 0xe0;
   }
   char brand[49] = {};
-  if (__get_cpuid_max(0x80000000u, nullptr) >= 0x80000004u) {
+  if (static_cast<unsigned>(__get_cpuid_max(0x80000000u, nullptr)) >= 0x80000004u) {
     for (unsigned leaf = 0; leaf < 3; ++leaf) {
       __get_cpuid(0x80000002u + leaf, &a, &b, &c, &d);
       std::memcpy(brand + 16 * leaf + 0, &a, 4);
@@ -75,7 +76,8 @@ void override_features_for_testing(const Features* f) {
 
 bool avx2_fma_usable(std::string* why_not) {
   const Features& f = features();
-  if (!f.avx || !f.avx2 || !f.fma) return fail(why_not, "CPU lacks AVX2/FMA");
+  // F16C: the fp16 loads of the fused half path (every AVX2 CPU has it; checked all the same).
+  if (!f.avx || !f.avx2 || !f.fma || !f.f16c) return fail(why_not, "CPU lacks AVX2/FMA/F16C");
   if (!f.os_ymm)
     return fail(why_not, "OS has not enabled AVX (YMM) register state (XCR0 bits 1-2)");
   return true;
@@ -85,7 +87,7 @@ bool avx512_usable(std::string* why_not) {
   const Features& f = features();
   if (!f.avx512f || !f.avx512dq || !f.avx512bw || !f.avx512vl)
     return fail(why_not, "CPU lacks AVX-512F/DQ/BW/VL");
-  if (!f.fma || !f.avx2) return fail(why_not, "CPU lacks AVX2/FMA");
+  if (!f.fma || !f.avx2 || !f.f16c) return fail(why_not, "CPU lacks AVX2/FMA/F16C");
   if (!f.os_zmm)
     return fail(why_not, "OS has not enabled AVX-512 register state (XCR0 opmask/ZMM bits 5-7)");
   return true;

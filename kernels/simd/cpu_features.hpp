@@ -8,7 +8,7 @@
 namespace focal::cpu {
 
 struct Features {
-  bool avx = false, avx2 = false, fma = false;                            // CPUID
+  bool avx = false, avx2 = false, fma = false, f16c = false;              // CPUID
   bool avx512f = false, avx512dq = false, avx512bw = false, avx512vl = false;
   bool os_ymm = false;  // XCR0 bits 1, 2: SSE and AVX (YMM) state enabled by the OS
   bool os_zmm = false;  // XCR0 bits 5, 6, 7: opmask, ZMM_Hi256, Hi16_ZMM state enabled
@@ -23,7 +23,7 @@ const Features& features();
 // meanwhile, the flags may claim instructions this CPU lacks.
 void override_features_for_testing(const Features* f);
 
-// Can the avx2 (fma3<avx2>) / avx512 kernels run here? If not and why_not is non-null, it
+// Can the avx2 (fma3<avx2> + F16C for the fp16 loads) / avx512 kernels run here? If not and why_not is non-null, it
 // receives a sentence naming the missing CPU feature or OS support.
 bool avx2_fma_usable(std::string* why_not);
 bool avx512_usable(std::string* why_not);

@@ -17,6 +17,7 @@ struct Args {
   float* loss;  // null: not requested
   float* grad;
   float alpha_param;  // the caller's alpha: the float-float element forms 1 - alpha exactly
+  std::uint16_t* grad_half = nullptr;  // half logits only: the gradient in their dtype
 };
 
 struct Entry {
@@ -25,6 +26,15 @@ struct Entry {
   Partial (*soft)(const float* x, const float* t, std::size_t n, const Args&);
   Partial (*labels)(const float* x, const std::int32_t* labels, std::size_t rows,
                     std::size_t num_classes, const Args&);
+  // Half logits (fp16 or bf16 bits, fused loads): binary layouts at integer gamma 0..4 only
+  // (ff::is_int_gamma); null in the fast entries. The driver converts every other case.
+  Partial (*dense_half)(const std::uint16_t* x, Dtype dtype, const std::uint8_t* t, std::size_t n,
+                        const Args&);
+  Partial (*labels_half)(const std::uint16_t* x, Dtype dtype, const std::int32_t* labels,
+                         std::size_t rows, std::size_t num_classes, const Args&);
+  // The fused path's loaders over whole arrays (for the tests; null in the fast entries).
+  void (*half_to_float)(const std::uint16_t* in, float* out, std::size_t n, Dtype dtype);
+  void (*float_to_half)(const float* in, std::uint16_t* out, std::size_t n, Dtype dtype);
 };
 
 // Defined in simd_avx2.cpp / simd_avx512.cpp; call only when the CPU and OS support the ISA.
@@ -37,5 +47,9 @@ const Entry& avx512_fast_entry();
 // Runs an Input through an entry (dispatch over the layout variant); used by the registry
 // entries and by the openmp kernel.
 Partial run_entry(const Entry& e, const Input& in, const Params& p, const Outputs& out);
+// The same for half logits through the fused loaders; false (nothing run) where the entry has
+// none for this case (fast entries, gamma outside 0..4).
+bool run_half_entry(const Entry& e, const HalfInput& in, const Params& p, const Outputs& out,
+                    Partial* result);
 
 }  // namespace focal::simd

@@ -57,10 +57,11 @@ class BlockSum {
 // An ignored class-label row (label < 0): its requested outputs are 0. A template on Arch, like
 // every inline function here, so the AVX2 and AVX-512 units never share one compiled copy.
 template <class Arch>
-void zero_row(float* loss, float* grad, std::size_t c) {
+void zero_row(float* loss, float* grad, std::size_t c, std::uint16_t* grad_half = nullptr) {
   for (std::size_t k = 0; k < c; ++k) {
     if (loss) loss[k] = 0.0f;
     if (grad) grad[k] = 0.0f;
+    if (grad_half) grad_half[k] = 0;  // +0 in fp16 and bf16
   }
 }
 

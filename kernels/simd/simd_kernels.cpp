@@ -15,6 +15,7 @@
 #include "../backends.hpp"
 #include "../layouts.hpp"
 #include "cpu_features.hpp"
+#include "focal/ff.hpp"
 #include "focal/math.hpp"
 #include "simd_entry.hpp"
 
@@ -38,6 +39,21 @@ Partial run_entry(const Entry& e, const Input& in, const Params& p, const Output
       });
 }
 
+bool run_half_entry(const Entry& e, const HalfInput& in, const Params& p, const Outputs& out,
+                    Partial* result) {
+  if (!e.dense_half || !ff::is_int_gamma(p.gamma)) return false;
+  Args a{math::balance(p.alpha), p.gamma, p.grad_scale,
+         out.loss.empty() ? nullptr : out.loss.data(),
+         out.grad.empty() ? nullptr : out.grad.data(), p.alpha};
+  a.grad_half = out.grad_half.empty() ? nullptr : out.grad_half.data();
+  if (const auto* d = std::get_if<HalfDenseInput>(&in))
+    *result = e.dense_half(d->logits.data(), d->dtype, d->targets.data(), d->logits.size(), a);
+  else if (const auto* l = std::get_if<HalfLabelInput>(&in))
+    *result = e.labels_half(l->logits.data(), l->dtype, l->labels.data(), l->labels.size(),
+                            l->num_classes, a);
+  return true;
+}
+
 }  // namespace simd
 
 namespace {
@@ -51,6 +67,12 @@ Partial avx2_run(const Input& in, const Params& p, const Outputs& out) {
 }
 Partial avx512_run(const Input& in, const Params& p, const Outputs& out) {
   return simd::run_entry(simd::avx512_entry(), in, p, out);
+}
+bool avx2_run_half(const HalfInput& in, const Params& p, const Outputs& out, Partial* r) {
+  return simd::run_half_entry(simd::avx2_entry(), in, p, out, r);
+}
+bool avx512_run_half(const HalfInput& in, const Params& p, const Outputs& out, Partial* r) {
+  return simd::run_half_entry(simd::avx512_entry(), in, p, out, r);
 }
 // A gradient scale above 1 (normalizer < 1) can lift a float intermediate that underflowed
 // ((1-p_t)^gamma q near 2^-149) back into the normal range: the fast tier then takes the
@@ -77,6 +99,7 @@ const KernelInfo kSimd[] = {
         .priority = 10,
         .available = cpu::avx2_fma_usable,
         .run = avx2_run,
+        .run_half = avx2_run_half,
     },
     {
         .name = "avx512",
@@ -87,6 +110,7 @@ const KernelInfo kSimd[] = {
         .priority = 20,
         .available = cpu::avx512_usable,
         .run = avx512_run,
+        .run_half = avx512_run_half,
     },
     // The fast tier: float lanes (FloatOps in simd_ops.hpp). Less accurate, so only chosen
     // by name (priority below the accurate kernels; above scalar only for speed).

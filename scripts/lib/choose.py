@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from names import DTYPES, layout_dtype
 from results import ResultsError, fmt_g, fmt_n, fmt_ulp, layout_kind, measured_max_ulp, number
 
 OPS = {"sum": "focal_sum", "grad": "focal_grad"}
@@ -41,13 +42,13 @@ def _verify_entries(verify):
     return {k.get("name"): k for k in (verify or {}).get("kernels", []) if isinstance(k, dict)}
 
 
-def accuracy_verdict(entry, layout, max_ulp):
+def accuracy_verdict(entry, layout, max_ulp, dtype="fp32"):
     """(ok, declared_ulp, measured_ulp, reason-if-not-ok) for one verify.json kernel entry."""
     if entry is None:
         return False, None, None, "no accuracy record in verify.json"
     bound = entry.get("bound") or {}
     declared = number(bound.get("ulp"))
-    measured = measured_max_ulp(entry, layout)
+    measured = measured_max_ulp(entry, layout, dtype)
     if entry.get("available") is False:
         return False, declared, measured, f"unavailable here ({entry.get('unavailable_reason') or entry.get('why') or 'no reason given'})"
     if entry.get("pass") is False:
@@ -59,37 +60,43 @@ def accuracy_verdict(entry, layout, max_ulp):
     if declared > max_ulp:
         return False, declared, measured, f"declared bound {fmt_ulp(declared)} ULP > {fmt_ulp(max_ulp)}"
     if measured is None:
-        return False, declared, measured, f"no measured ULP error for the {layout_kind(layout)} layout"
+        what = f" with {dtype} logits (verify.json has no half_{dtype} family)" if dtype != "fp32" else ""
+        return False, declared, measured, f"no measured ULP error for the {layout_kind(layout)} layout{what}"
     if not measured <= max_ulp:   # an unbounded (inf) error never meets a bound
         return False, declared, measured, f"measured {fmt_ulp(measured)} ULP > {fmt_ulp(max_ulp)}"
     return True, declared, measured, ""
 
 
-def choose(run, n, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP):
-    """Ranks every benchmarked kernel at n. Returns a dict with 'chosen', 'runner_up' and
-    'ranking' (list of candidate dicts, fastest first)."""
+def choose(run, n, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP, dtype="fp32"):
+    """Ranks every benchmarked kernel at n for logits of `dtype` (fp32, fp16, bf16). Returns a
+    dict with 'chosen', 'runner_up' and 'ranking' (list of candidate dicts, fastest first)."""
     if op not in OPS:
         raise ResultsError(f"unknown op '{op}': expected one of {', '.join(OPS)}")
     if layout not in LAYOUTS:
         raise ResultsError(f"unknown layout '{layout}': expected one of {', '.join(LAYOUTS)}")
+    if dtype not in DTYPES:
+        raise ResultsError(f"unknown dtype '{dtype}': expected one of {', '.join(DTYPES)}")
+    if layout == "soft" and dtype != "fp32":
+        raise ResultsError(f"soft targets take fp32 logits only (got dtype {dtype})")
     if run.verify is None:
         raise ResultsError(f"{run.path}: no verify.json, so the accuracy of its kernels is unknown; "
                            "record a full run with ./scripts/run")
     bench_op = OPS[op]
     per_kernel = {}
     for m in run.bench:
-        if m.op != bench_op or layout_kind(m.layout) != layout:
+        if m.op != bench_op or layout_kind(m.layout) != layout or layout_dtype(m.layout) != dtype:
             continue
         per_kernel.setdefault((m.kernel, m.layout), []).append(m)
     if not per_kernel:
         have = sorted({f"{m.op}/{m.layout}" for m in run.bench if not m.op.startswith("probe")})
-        raise ResultsError(f"{run.path}: no {bench_op} benchmarks for the {layout} layout "
+        of = f" with {dtype} logits" if dtype != "fp32" else ""
+        raise ResultsError(f"{run.path}: no {bench_op} benchmarks for the {layout} layout{of} "
                            f"(this run has: {', '.join(have) or 'no kernel benchmarks'})")
     entries = _verify_entries(run.verify)
     ranking = []
     for (kernel, bench_layout), ms in per_kernel.items():
         ips, how = estimate([(m.n, m.items_per_second) for m in ms], n)
-        ok, declared, measured, reason = accuracy_verdict(entries.get(kernel), layout, max_ulp)
+        ok, declared, measured, reason = accuracy_verdict(entries.get(kernel), layout, max_ulp, dtype)
         threads = max((m.threads or 0) for m in ms) or None
         bound = (entries.get(kernel) or {}).get("bound") or {}
         ranking.append({"kernel": kernel, "layout": bench_layout, "items_per_second": ips,
@@ -111,7 +118,7 @@ def choose(run, n, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP):
             else:
                 runner_up["lost"] = f"it does not meet the bound: {runner_up['reason']}"
     return {"run": run.path, "n": n, "op": op, "bench_op": bench_op, "layout": layout,
-            "max_ulp": max_ulp, "chosen": chosen, "runner_up": runner_up, "ranking": ranking}
+            "dtype": dtype, "max_ulp": max_ulp, "chosen": chosen, "runner_up": runner_up, "ranking": ranking}
 
 
 def describe_bound(c):
@@ -128,7 +135,8 @@ def describe_bound(c):
 def format_choice(result):
     """Human-readable text for one choose() result."""
     n, chosen, lines = result["n"], result["chosen"], []
-    lines.append(f"{result['bench_op']}, {result['layout']} layout, n = {n} ({log2_text(n)}), "
+    lines.append(f"{result['bench_op']}, {result['layout']} layout, {result.get('dtype', 'fp32')} logits, "
+                 f"n = {n} ({log2_text(n)}), "
                  f"accuracy required: <= {fmt_ulp(result['max_ulp'])} ULP (loss and gradient)")
     lines.append(f"results: {result['run']}")
     if chosen is None:

@@ -13,7 +13,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from choose import DEFAULT_MAX_ULP, LAYOUTS, OPS, choose, format_choice  # noqa: E402
 from jsonio import json_text  # noqa: E402
-from names import MAX_N  # noqa: E402
+from names import DTYPES, MAX_N  # noqa: E402
 from results import ResultsError, is_run_dir, load_run, newest_run, repo_root  # noqa: E402
 
 
@@ -97,6 +97,9 @@ def main(argv=None):
     ap.add_argument("--n", required=True, type=parse_n, metavar="N",
                     help="number of logits per call (N*C for the labels layout)")
     ap.add_argument("--layout", default="dense", choices=LAYOUTS, help="default: dense")
+    ap.add_argument("--dtype", default="fp32", choices=DTYPES,
+                    help="the logits' type: fp32, or fp16/bf16 (half inputs, gradient written in "
+                         "that dtype; dense and labels layouts); default: fp32")
     ap.add_argument("--op", default="sum", choices=list(OPS),
                     help="sum (forward loss sum) or grad (fused loss + gradient); default: sum")
     ap.add_argument("--max-ulp", default=DEFAULT_MAX_ULP, type=parse_max_ulp, metavar="K",
@@ -109,7 +112,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     try:
         run = load_run(resolve_run(args.results), need_bench=True)
-        result = choose(run, args.n, args.op, args.layout, args.max_ulp)
+        result = choose(run, args.n, args.op, args.layout, args.max_ulp, args.dtype)
     except ResultsError as e:
         print(f"choose-kernel: {e}", file=sys.stderr)
         return 1

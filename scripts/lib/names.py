@@ -23,6 +23,8 @@ FILES = {
     "error_png": "error_vs_x.png",
     "device_summary": "summary.txt",   # scripts/device-check's last table
     "python_op": "python_op_cpu.json",  # scripts/peer_op.py: the torch op vs torchvision, from Python
+    "half_peer_cpu": "half_peer_cpu.md",   # verify/peer/torch_half_peer.py: half tensors at extreme p_t
+    "half_peer_cuda": "half_peer_cuda.md",
 }
 PEER_TOOLS = ("torch", "jax")
 DEVICES = ("cpu", "cuda")
@@ -40,12 +42,15 @@ PEER_FILE_RE = re.compile(r"^peer_(torch|jax)_(cpu|cuda)\.json$")
 # Ops and layouts (bench/names.hpp).
 OP_SUM, OP_GRAD = "focal_sum", "focal_grad"
 OPS = (OP_SUM, OP_GRAD)
-LAYOUTS = ("dense", "soft", "labels_c80")
+LAYOUTS = ("dense", "soft", "labels_c80", "dense_fp16", "dense_bf16", "labels_c80_fp16",
+           "labels_c80_bf16")
+DTYPES = ("fp32", "fp16", "bf16")   # the logits' type: fp32, or a half layout's suffix
 PROBES_CPU = ("probe_read", "probe_copy")
 PROBES_CUDA = ("probe_cuda_read", "probe_cuda_copy")
 PROBES = PROBES_CPU + PROBES_CUDA
 ARG_N, ARG_THREADS = "n", "threads"
 COUNTER_FRAC_READ, COUNTER_FRAC_COPY = "frac_read", "frac_copy"
+COUNTER_BYTES_PER_LOGIT = "bytes_per_logit"
 
 # The peers' "kernel" names in their benchmark names (focal_sum/torch_eager/dense/n:1024/threads:2).
 PEER_KERNELS = {"torch_eager": "PyTorch eager (torchvision)",
@@ -59,8 +64,16 @@ MAX_N = 2 ** 40   # larger is not a logit count any benchmark here runs
 
 
 def layout_kind(layout):
-    """'labels_c80' -> 'labels' (what choose-kernel's --layout takes); others unchanged."""
-    return "labels" if layout.startswith("labels") else layout
+    """'labels_c80' -> 'labels', 'dense_fp16' -> 'dense' (what choose-kernel's --layout takes)."""
+    if layout.startswith("labels"):
+        return "labels"
+    return layout.rsplit("_", 1)[0] if layout_dtype(layout) != "fp32" else layout
+
+
+def layout_dtype(layout):
+    """The logits' type of a layout word: 'dense_bf16' -> 'bf16', 'labels_c80' -> 'fp32'."""
+    suffix = layout.rsplit("_", 1)[-1]
+    return suffix if suffix in DTYPES[1:] else "fp32"
 
 
 def bench_name(op, kernel, layout, n, threads=None):

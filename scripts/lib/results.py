@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from jsonio import ResultsError, read_json
 from names import (COUNTER_FRAC_COPY, COUNTER_FRAC_READ, FILES, PEER_FILE_RE, PEER_KERNELS,
-                   layout_kind, parse_bench_name)
+                   layout_dtype, layout_kind, parse_bench_name)
 
 __all__ = ["ResultsError", "layout_kind"]   # re-exported for the scripts
 
@@ -186,6 +186,10 @@ def _check_entry(path, where, k):
             # null = unbounded (a 0/inf/NaN result for a finite truth): allowed, and never "meets"
             _expect(v is None or number(v) is not None, path, f"{fw}.{part}.max_ulp",
                     "a finite number or null", v)
+        gh = f.get("grad_half")
+        if gh is not None:   # half families: the gradient in the logits' dtype
+            _expect(isinstance(gh, dict) and number(gh.get("max_half_ulp")) is not None, path,
+                    f"{fw}.grad_half", "an object with a finite max_half_ulp", gh)
     for key in ("pass", "available"):
         if key in k:
             _expect(type(k[key]) is bool, path, f"{where}.{key}", "true or false", k[key])
@@ -202,11 +206,24 @@ def load_verify(path):
     return data
 
 
-def measured_max_ulp(kernel_entry, layout="dense"):
+def half_family(dtype):
+    """focal-verify's family of every half pattern of a dtype: 'fp16' -> 'half_fp16'."""
+    return f"half_{dtype}"
+
+
+def measured_max_ulp(kernel_entry, layout="dense", dtype="fp32"):
     """Largest measured ULP error (loss and gradient) over the families that matter for a layout,
     at the gammas where a ULP bound is declared; inf when an error was unbounded (null); None when
-    nothing was measured. Soft targets: loss only (the soft gradient's bound is relative)."""
+    nothing was measured. Soft targets: loss only (the soft gradient's bound is relative). Half
+    logits (dtype fp16/bf16, or a half layout word): the layout's families plus focal-verify's
+    family of every half pattern, which must be there (None otherwise)."""
+    if dtype == "fp32":
+        dtype = layout_dtype(layout)
     families = LAYOUT_FAMILIES.get(layout_kind(layout), LAYOUT_FAMILIES["dense"])
+    if dtype != "fp32":
+        if not any(f.get("family") == half_family(dtype) for f in kernel_entry.get("families", [])):
+            return None
+        families = families + (half_family(dtype),)
     worst = None
     for fam in kernel_entry.get("families", []):
         if fam.get("family") not in families:
@@ -227,7 +244,8 @@ def measured_max_ulp(kernel_entry, layout="dense"):
 
 def family_stats(kernel_entry, family, gamma=None):
     """Merged stats of one family over its gamma entries (or just `gamma`): max ULP of loss and
-    gradient, max relative error, special-value failures, pass."""
+    gradient, max relative error, special-value failures, pass; for the half families also the
+    half gradient's max error in ULPs of the dtype (grad_half_ulp)."""
     out = {"loss_ulp": None, "grad_ulp": None, "loss_rel": None, "special_failures": 0,
            "pass": None, "gammas": []}
     found = False
@@ -241,6 +259,9 @@ def family_stats(kernel_entry, family, gamma=None):
             if v is not None:
                 out[key] = v if out[key] is None else max(out[key], v)
             out["special_failures"] += int(number((fam.get(part) or {}).get("special_failures")) or 0)
+        h = number((fam.get("grad_half") or {}).get("max_half_ulp"))
+        if h is not None:   # half families: the gradient in the logits' dtype
+            out["grad_half_ulp"] = max(out.get("grad_half_ulp") or 0.0, h)
         r = number((fam.get("loss") or {}).get("max_rel"))
         if r is not None:
             out["loss_rel"] = r if out["loss_rel"] is None else max(out["loss_rel"], r)

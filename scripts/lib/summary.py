@@ -76,8 +76,8 @@ def headline(run):
     for k in kernels:
         s = _lookup(bench, "focal_sum", k, "dense", n)
         g = _lookup(bench, "focal_grad", k, "dense", n)
-        lab = next((m for m in bench if m.op == "focal_sum" and m.kernel == k and
-                    m.layout.startswith("labels") and m.n == n), None)
+        lab = _lookup(bench, "focal_sum", k, "labels_c80", n)
+        halves = [_lookup(bench, "focal_sum", k, f"dense_{d}", n) for d in ("fp16", "bf16")]
         probe = _probe(bench, "probe_cuda_read", n) if "cuda" in k else read   # same device's ceiling
         bw = f"{100 * s.gbps / probe.gbps:.0f}%" if s and s.gbps and probe and probe.gbps else "—"
         ulp = _ulp_cell(verify.get(k))
@@ -94,6 +94,7 @@ def headline(run):
         name = f"`{k}`" + (f" ({s.threads} threads)" if s and s.threads else "")
         rows.append([name, fmt_g(s.gitems) if s else "—", fmt_g(g.gitems) if g else "—",
                      fmt_g(lab.gitems) if lab else "—",
+                     " / ".join(fmt_g(h.gitems) if h else "—" for h in halves),
                      fmt_ratio(s and s.items_per_second, scalar and scalar.items_per_second)]
                     + vs + [bw, ulp])
     for device in ("cpu", "cuda"):
@@ -105,14 +106,15 @@ def headline(run):
                     continue
                 where = " on the GPU" if device == "cuda" else f" ({t or 1} thread{'s' if (t or 1) > 1 else ''})"
                 rows.append([PEER_KERNELS[p] + where, fmt_g(ps.gitems) if ps else "—",
-                             fmt_g(pg.gitems) if pg else "—", "—",
+                             fmt_g(pg.gitems) if pg else "—", "—", "—",
                              fmt_ratio(ps and ps.items_per_second, scalar and scalar.items_per_second)
                              if device == "cpu" else "—"]
                             + ["—"] * len(cpu_peers) + ["—", _peer_ulp(run) if p == "torch_eager" else "—"])
     if read:
-        rows.append(["`probe_read` (memory bound)"] + ["—"] * (4 + len(cpu_peers)) +
+        rows.append(["`probe_read` (memory bound)"] + ["—"] * (5 + len(cpu_peers)) +
                      [f"{read.gbps:.1f} GB/s" if read.gbps else "—", "—"])
-    header = (["kernel", "sum G/s", "grad G/s", "labels_c80 sum G/s", "sum vs scalar"] +
+    header = (["kernel", "sum G/s", "grad G/s", "labels_c80 sum G/s", "dense fp16 / bf16 sum G/s",
+               "sum vs scalar"] +
               [f"vs {PEER_KERNELS[p]} sum / grad" for p in cpu_peers] +
               ["sum: share of read bandwidth", "max ULP typical / extreme"])
     return n, _table(header, rows)
@@ -179,19 +181,22 @@ def accuracy_table(run):
     rows = []
     for k in v.get("kernels", []):
         if k.get("available") is False:
-            rows.append([f"`{k.get('name')}`", "unavailable", "—", "—", "—", "—", "—", "—",
+            rows.append([f"`{k.get('name')}`", "unavailable", "—", "—", "—", "—", "—", "—", "—",
                          k.get("unavailable_reason") or k.get("why", "")])
             continue
         bound = k.get("bound") or {}
         typ = _integer_gamma_stats(k, "typical")
         ext = _integer_gamma_stats(k, "extreme")
         spec = family_stats(k, "special")
+        halves = [_integer_gamma_stats(k, f"half_{d}") for d in ("fp16", "bf16")]
+        half_cell = " / ".join(f"{fmt_ulp(h['loss_ulp'])}, {fmt_ulp(h.get('grad_half_ulp'))}" if h else "—"
+                               for h in halves)
         rows.append([f"`{k.get('name')}`",
                      f"{fmt_ulp(bound.get('ulp'))} ULP, rel {bound.get('rel_other', '—'):.2g}"
                      if isinstance(bound.get("rel_other"), (int, float)) else f"{fmt_ulp(bound.get('ulp'))} ULP",
                      fmt_ulp(typ and typ["loss_ulp"]), fmt_ulp(typ and typ["grad_ulp"]),
                      fmt_ulp(ext and ext["loss_ulp"]), fmt_ulp(ext and ext["grad_ulp"]),
-                     str(spec["special_failures"]) if spec else "—",
+                     str(spec["special_failures"]) if spec else "—", half_cell,
                      "pass" if k.get("pass") else "**FAIL**", ""])
     peer = v.get("peer")
     if peer:
@@ -200,9 +205,10 @@ def accuracy_table(run):
         rows.append([f"PyTorch formula (`{peer.get('name', 'peer')}`)", "none",
                      fmt_ulp(typ and typ["loss_ulp"]), fmt_ulp(typ and typ["grad_ulp"]),
                      fmt_ulp(ext and ext["loss_ulp"]), fmt_ulp(ext and ext["grad_ulp"]),
-                     str(spec["special_failures"]) if spec else "—", "(reference only)", ""])
+                     str(spec["special_failures"]) if spec else "—", "—", "(reference only)", ""])
     header = ["kernel", "declared bound", "typical loss ULP", "typical grad ULP", "extreme loss ULP",
-              "extreme grad ULP", "special-value failures", "verdict", "note"]
+              "extreme grad ULP", "special-value failures",
+              "every fp16 / bf16 pattern: loss ULP, half grad in half-ULP", "verdict", "note"]
     return _table(header, rows)
 
 
@@ -215,8 +221,9 @@ def _integer_gamma_stats(entry, family):
         if merged is None:
             merged = s
         else:
-            for key in ("loss_ulp", "grad_ulp"):
-                if s[key] is not None:
+            for key in ("loss_ulp", "grad_ulp", "grad_half_ulp"):
+                if s.get(key) is not None:
+                    merged.setdefault(key, None)
                     merged[key] = s[key] if merged[key] is None else max(merged[key], s[key])
     if merged is None:   # families without a gamma field
         merged = family_stats(entry, family)
@@ -344,6 +351,12 @@ def build(run_dir, plots=True):
     sp = speedup_table(run)
     if sp:
         lines += ["", "## Speed-up over the peers (same machine, sizes and thread counts)", "", sp]
+    for device, where in (("cpu", "CPU"), ("cuda", "GPU")):
+        half = os.path.join(run_dir, FILES[f"half_peer_{device}"])
+        if os.path.isfile(half):   # verify/peer/torch_half_peer.py's table, as written
+            with open(half, encoding="utf-8", errors="replace") as f:
+                lines += ["", f"## Half-precision logits at extreme p_t: torchvision with half tensors ({where})",
+                          "", f.read().strip()]
     imb = imbalance_table(os.path.join(run_dir, FILES["imbalance"]))
     if imb:
         lines += ["", "## Why focal loss: the class-imbalance example", "", imb]

@@ -3,7 +3,8 @@ tiny real run of the programs, so the tests read the shapes the programs produce
 
   python3 scripts/tests/make_fixtures.py BUILD_DIR [--jax-python PY]
 
-- fixture-cpu-2c/<run>/bench.json: focal-bench itself (2^10 and 2^14, every layout, 2
+- fixture-cpu-2c/<run>/bench.json: focal-bench itself (2^10 and 2^14, dense, soft, labels_c80,
+  dense_fp16, dense_bf16, 2
   repetitions with the raw runs kept, as scripts/run records them);
 - peer_torch_cpu.json / peer_jax_cpu.json: scripts/peer_torch.py (Debian's torch, eager) and
   scripts/peer_jax.py (with --jax-python, e.g. build/peer-venv/bin/python), same sizes, 1 and 2
@@ -63,6 +64,11 @@ def verify_for(kernels):
         fams = [family(f, g, err, err * 1.1) for f in ("typical", "uniform", "extreme", "special", "labels", "soft")
                 for g in (0, 2)]
         fams.append(family("typical", 0.5, 9999, 9999))   # relative bound at non-integer gamma
+        # every fp16 / bf16 pattern (focal-verify's half families); avx512 has no bf16 record, so
+        # the chooser's --dtype bf16 must turn it down for want of one
+        fams += [family("half_fp16", g, err, err) for g in (0, 2)]
+        if k != "avx512":
+            fams += [family("half_bf16", g, err, err) for g in (0, 2)]
         entries.append({"name": k, "backend": "simd", "isa": "x86-64", "available": True,
                         "bound": {"ulp": bound, "rel_other": 1.2e-7}, "families": fams, "pass": True})
     entries.append({"name": "cuda_warp", "backend": "cuda", "isa": "sm_90", "available": False,
@@ -110,7 +116,7 @@ def main():
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(CPU_RUN)
     env = dict(os.environ, FOCAL_MACHINE_ID="fixture-cpu-2c", OMP_NUM_THREADS="2")
-    run([bench, "--focal_sizes=10,14", "--focal_layouts=dense,soft,labels_c80",
+    run([bench, "--focal_sizes=10,14", "--focal_layouts=dense,soft,labels_c80,dense_fp16,dense_bf16",
          "--benchmark_min_time=0.01", "--benchmark_repetitions=2",
          "--benchmark_display_aggregates_only=true",
          f"--benchmark_out={os.path.join(CPU_RUN, FILES['bench'])}", "--benchmark_out_format=json"],

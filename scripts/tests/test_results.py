@@ -33,17 +33,30 @@ class NamesMatchTheBench(unittest.TestCase):
         self.assertEqual((consts["kOpSum"], consts["kOpGrad"]), names.OPS)
         self.assertEqual({v for k, v in consts.items() if k.startswith("kProbe")}, set(names.PROBES))
         self.assertEqual((consts["kArgN"], consts["kArgThreads"]), (names.ARG_N, names.ARG_THREADS))
-        self.assertEqual((consts["kCounterFracRead"], consts["kCounterFracCopy"]),
-                         (names.COUNTER_FRAC_READ, names.COUNTER_FRAC_COPY))
-        words = re.search(r"layout_word\(Layout l\) \{\s*return (.*?);", hpp, re.S).group(1)
-        self.assertEqual(set(re.findall(r'"(\w+)"', words)), set(names.LAYOUTS))
+        self.assertEqual((consts["kCounterFracRead"], consts["kCounterFracCopy"],
+                          consts["kCounterBytesPerLogit"]),
+                         (names.COUNTER_FRAC_READ, names.COUNTER_FRAC_COPY,
+                          names.COUNTER_BYTES_PER_LOGIT))
+        words = re.search(r"layout_word\(Layout l\) \{(.*?)\n\}", hpp, re.S).group(1)
+        self.assertEqual(set(re.findall(r'case Layout::\w+: return "(\w+)"', words)), set(names.LAYOUTS))
+
+    def test_layout_kind_and_dtype(self):
+        for word in names.LAYOUTS:
+            self.assertIn(names.layout_kind(word), ("dense", "soft", "labels"), word)
+            self.assertIn(names.layout_dtype(word), names.DTYPES, word)
+        self.assertEqual((names.layout_kind("labels_c80_bf16"), names.layout_dtype("labels_c80_bf16")),
+                         ("labels", "bf16"))
+        self.assertEqual((names.layout_kind("dense_fp16"), names.layout_dtype("dense_fp16")),
+                         ("dense", "fp16"))
+        self.assertEqual((names.layout_kind("labels_c80"), names.layout_dtype("labels_c80")),
+                         ("labels", "fp32"))
 
     def test_every_benchmark_name_parses(self):
         bench = focal_bench()
         if bench is None:
             self.skipTest("focal-bench is not built (set FOCAL_BUILD_DIR)")
         p = subprocess.run([bench, "--benchmark_list_tests", "--focal_sizes=10,12",
-                            "--focal_layouts=dense,soft,labels_c80"], capture_output=True, text=True, timeout=60)
+                            "--focal_layouts=" + ",".join(names.LAYOUTS)], capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         listed = p.stdout.split()
         self.assertGreater(len(listed), 10)

@@ -75,23 +75,28 @@ def grad_verdict(got, exact, d):
     return verdict(got, exact)
 
 
+def kernel_arg(kernel):
+    return f"--kernel {kernel}" if kernel else "(its best kernel)"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bin", required=True, help="the build's bin/ (focal-eval, focal-reference)")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--kernel", default="scalar")
+    ap.add_argument("--kernel", default="",
+                    help="the focal kernel for our column (default: the one focal-eval dispatches to)")
     a = ap.parse_args()
     truth = run([f"{a.bin}/focal-reference", "--alpha", str(ALPHA), "--gamma", str(GAMMA)], CASES)
     import torch
     import torchvision
     print(f"torchvision {torchvision.__version__} (torch {torch.__version__}, {a.device}), "
-          f"alpha {ALPHA}, gamma {GAMMA}; ours: focal-eval --kernel {a.kernel} --dtype D\n")
+          f"alpha {ALPHA}, gamma {GAMMA}; ours: focal-eval {kernel_arg(a.kernel)} --dtype D\n")
     print("| dtype | x | t | exact loss | ours loss (fp32) | torchvision loss | exact grad "
           "| ours grad (dtype) | torchvision grad (dtype) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for d in ("fp16", "bf16"):
-        ours = run([f"{a.bin}/focal-eval", "--kernel", a.kernel, "--alpha", str(ALPHA), "--gamma",
-                    str(GAMMA), "--dtype", d], CASES)
+        ours = run([f"{a.bin}/focal-eval", *(["--kernel", a.kernel] if a.kernel else []), "--alpha",
+                    str(ALPHA), "--gamma", str(GAMMA), "--dtype", d], CASES)
         peer, why = torch_rows(d, a.device)
         for i, (x, t) in enumerate(CASES):
             (tl, tg), (ol, og) = truth[i], ours[i]

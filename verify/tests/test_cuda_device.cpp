@@ -1,6 +1,7 @@
 // CUDA-only checks on a GPU (each skips with the reason when there is none): bitwise
 // identical sums over 10 runs, per-element results identical across the three CUDA kernels and
-// the device-pointer API at every pointer misalignment, device-side error flags. Accuracy
+// the device-pointer API at every pointer misalignment (fp32 and half logits), device-side
+// error flags. Accuracy
 // against MPFR is the generic suites' job (they run every registered kernel, these too).
 #include <gtest/gtest.h>
 
@@ -153,6 +154,85 @@ TEST_F(CudaDevice, DevicePointersAtAnyAlignment) {
           EXPECT_FALSE(p.bad_target) << where;
           EXPECT_LE(std::fabs(p.sum - ref.sum), 1e-12 * ref.sum) << where;
         }
+  }
+}
+
+// Half logits on the device (the fused loaders) at every misalignment of the logits (2-byte
+// steps), targets, fp32 outputs and half gradient: the same bits as the kernel's fp32 path on
+// the logits converted on the host (the driver's path), both dtypes, the accurate reducers.
+TEST_F(CudaDevice, HalfDevicePointersAtAnyAlignment) {
+  const auto seed = verify::process_seed();
+  const std::size_t n = 4099;
+  const Dense d = random_dense(n, seed + 36);
+  Options opt;
+  opt.reduction = Reduction::mean;
+  std::vector<float> probe_loss(n), probe_grad(n);
+  const auto checked = validate(DenseInput{d.x, d.t}, opt, {probe_loss, probe_grad});
+  cuda::DeviceMemory x(2 * n + 64), t(n + 64), loss(4 * n + 64), grad(4 * n + 64), gh(2 * n + 64);
+  for (Dtype dt : {Dtype::fp16, Dtype::bf16}) {
+    std::vector<std::uint16_t> hx(n);
+    std::vector<float> xf(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      hx[i] = float_to_half(d.x[i], dt);
+      xf[i] = half_to_float(hx[i], dt);
+    }
+    for (const Pair& pair : kPairs) {
+      if (pair.reducer == cuda::Reducer::warp_fast) {  // fp32 logits only
+        const cuda::HalfDenseDeviceInput in{x.as<std::uint16_t>(), t.as<std::uint8_t>(), n, dt};
+        EXPECT_THROW(cuda::run(pair.reducer, in, checked.params), invalid_argument);
+        continue;
+      }
+      std::vector<float> ref_loss(n), ref_grad(n);
+      const Result ref =
+          focal_loss(find_kernel(pair.name), DenseInput{xf, d.t}, opt, {ref_loss, ref_grad});
+      std::vector<std::uint16_t> ref_gh(n);
+      for (std::size_t i = 0; i < n; ++i) ref_gh[i] = float_to_half(ref_grad[i], dt);
+      for (std::size_t xo : {0, 2, 6, 14})
+        for (std::size_t to : {0, 1, 3, 16})
+          for (std::size_t oo : {0, 4})
+            for (std::size_t ho : {0, 2, 6}) {
+              x.upload(hx.data(), 2 * n, xo);
+              t.upload(d.t.data(), n, to);
+              const cuda::HalfDenseDeviceInput in{x.as<std::uint16_t>(xo), t.as<std::uint8_t>(to),
+                                                  n, dt};
+              const cuda::DeviceOutputs out{loss.as<float>(oo), grad.as<float>(oo),
+                                            gh.as<std::uint16_t>(ho)};
+              const Partial p = cuda::run(pair.reducer, in, checked.params, out);
+              std::vector<float> l(n), g(n);
+              std::vector<std::uint16_t> h(n);
+              loss.download(l.data(), 4 * n, oo);
+              grad.download(g.data(), 4 * n, oo);
+              gh.download(h.data(), 2 * n, ho);
+              const std::string where = std::string(pair.name) + " " + std::string(to_string(dt)) +
+                                        " xo=" + std::to_string(xo) + " to=" + std::to_string(to) +
+                                        " oo=" + std::to_string(oo) + " ho=" + std::to_string(ho);
+              EXPECT_TRUE(same_bits(l, ref_loss)) << where;
+              EXPECT_TRUE(same_bits(g, ref_grad)) << where;
+              EXPECT_TRUE(h == ref_gh) << where;
+              EXPECT_EQ(p.count, n) << where;
+              EXPECT_FALSE(p.bad_target) << where;
+              EXPECT_LE(std::fabs(p.sum - ref.sum), 1e-12 * ref.sum) << where;
+            }
+    }
+  }
+  // Errors: a half input of dtype fp32, a half gradient with fp32 logits.
+  const cuda::HalfDenseDeviceInput fp32{x.as<std::uint16_t>(), t.as<std::uint8_t>(), n,
+                                        Dtype::fp32};
+  EXPECT_THROW(cuda::run(cuda::Reducer::warp, fp32, checked.params), invalid_argument);
+  const cuda::DenseDeviceInput in32{loss.as<float>(), t.as<std::uint8_t>(), n};
+  const cuda::DeviceOutputs half_out{nullptr, nullptr, gh.as<std::uint16_t>()};
+  EXPECT_THROW(cuda::run(cuda::Reducer::warp, in32, checked.params, half_out), invalid_argument);
+  // A label > C in half labels: flagged on the device.
+  const std::vector<std::int32_t> labels = {0, 2, -1, 3, 4};
+  cuda::DeviceMemory dl(4 * labels.size());
+  dl.upload(labels.data(), 4 * labels.size());
+  const cuda::HalfLabelDeviceInput hl{x.as<std::uint16_t>(), dl.as<std::int32_t>(), 5, 3,
+                                      Dtype::bf16};
+  for (const Pair& pair : kPairs) {
+    if (pair.reducer == cuda::Reducer::warp_fast) continue;
+    const Partial p = cuda::run(pair.reducer, hl, Params{0.25f, 2.0f, 1.0});
+    EXPECT_TRUE(p.bad_target) << pair.name;
+    EXPECT_EQ(p.count, 4u * 3u) << pair.name;
   }
 }
 

@@ -77,10 +77,11 @@ struct FlagSet {
   const char* why_avx512;
 };
 
-cpu::Features flags(bool avx2, bool fma, bool avx512, bool os_ymm, bool os_zmm) {
+cpu::Features flags(bool avx2, bool fma, bool avx512, bool os_ymm, bool os_zmm, bool f16c = true) {
   cpu::Features f;
   f.avx = f.avx2 = avx2;
   f.fma = fma;
+  f.f16c = f16c;
   f.avx512f = f.avx512dq = f.avx512bw = f.avx512vl = avx512;
   f.os_ymm = os_ymm;
   f.os_zmm = os_zmm;
@@ -107,6 +108,10 @@ TEST(Dispatch, SelectionForInjectedCpuFlags) {
   const FlagSet sets[] = {
       {"no SIMD", flags(false, false, false, true, true), false, false, "AVX2/FMA", "AVX-512"},
       {"AVX2 without FMA", flags(true, false, false, true, true), false, false, "AVX2/FMA", "AVX-512"},
+      {"AVX2+FMA without F16C", flags(true, true, false, true, true, false), false, false, "F16C",
+       "AVX-512"},
+      {"AVX-512 without F16C", flags(true, true, true, true, true, false), false, false, "F16C",
+       "F16C"},
       {"AVX2+FMA", flags(true, true, false, true, false), true, false, "", "AVX-512F/DQ/BW/VL"},
       {"AVX2+FMA, OS without YMM state", flags(true, true, false, false, false), false, false, "XCR0",
        "AVX-512"},

@@ -157,7 +157,7 @@ TEST_P(Half, EveryBf16PatternGamma0To4) {
 // (checked against MPFR by test_fast_reference), with the whole input's 1/count in the gradient;
 // the sum within 1e-12 of the exact sum of the kernel's own losses.
 TEST_P(Half, MeanAcrossChunks) {
-  std::mt19937 rng(unsigned(verify::process_seed()));
+  std::mt19937 rng{unsigned(verify::process_seed())};
   const std::size_t n = 300001;  // > 2 chunks, not a multiple of anything
   std::vector<std::uint16_t> bits(n), gh(n);
   std::vector<std::uint8_t> tgt(n);

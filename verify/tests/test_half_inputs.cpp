@@ -31,7 +31,7 @@ float as_float(std::uint32_t b) {
 // round-trips, every midpoint between neighbours goes to the even one and one float either side
 // of it to the nearer one, and random floats (all magnitudes) match the arithmetic rounding.
 TEST(HalfConversion, ExactInRoundToNearestEvenOut) {
-  std::mt19937 rng(unsigned(verify::process_seed()));
+  std::mt19937 rng{unsigned(verify::process_seed())};
   for (Dtype d : {Dtype::fp16, Dtype::bf16}) {
     for (std::uint32_t h = 0; h < 65536; ++h) {
       const double v = half_decode(std::uint16_t(h), d);

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <map>
 #include <string>
 
 #include "focal/focal.hpp"
@@ -107,9 +108,23 @@ TEST(VerifyCli, QuickPassesAndWritesTheJsonSchema) {
   EXPECT_EQ(k["name"], "scalar");
   EXPECT_EQ(k["bound"]["ulp"].get<double>(), focal::find_kernel("scalar").bound.ulp);
   bool labels = false, special = false;
+  std::map<std::string, int> half;  // half family -> entries (one per gamma)
   for (const Json& f : k["families"]) {
     labels = labels || f["family"] == "labels";
     special = special || f["family"] == "special";
+    // The half families: every 4th half pattern (and every inf/NaN) x t = 0, 1 in --quick, with
+    // the gradient in the dtype measured against its bound.
+    if (f["family"] == "half_fp16" || f["family"] == "half_bf16") {
+      ++half[f["family"]];
+      ASSERT_TRUE(f.contains("grad_half")) << f.dump();
+      EXPECT_GT(f["n"].get<double>(), 2 * 65536 / 4);
+      EXPECT_EQ(f["grad_half"]["failures"], 0) << f.dump();
+      EXPECT_LE(f["grad_half"]["max_half_ulp"].get<double>(),
+                f["grad_half"]["bound_half_ulp"].get<double>());
+      EXPECT_GT(f["grad_half"]["max_half_ulp"].get<double>(), 0.25);  // it measures
+    } else {
+      EXPECT_FALSE(f.contains("grad_half")) << f.dump();
+    }
     for (const char* part : {"loss", "grad"}) {
       EXPECT_TRUE(f[part]["max_ulp"].is_number()) << f.dump();
       EXPECT_TRUE(f[part]["worst"].contains("x")) << f.dump();
@@ -121,6 +136,7 @@ TEST(VerifyCli, QuickPassesAndWritesTheJsonSchema) {
     }
   }
   EXPECT_TRUE(labels && special);
+  EXPECT_EQ(half, (std::map<std::string, int>{{"half_bf16", 2}, {"half_fp16", 2}}));
   EXPECT_EQ(k["sum"]["bitwise_stable"], true);
   EXPECT_EQ(k["pass"], true);
   EXPECT_FALSE(j["error_vs_x"]["abs_x"].empty());

@@ -53,12 +53,31 @@ struct LabelDeviceInput {
   std::size_t rows;
   std::size_t num_classes;
 };
-using DeviceInput = std::variant<DenseDeviceInput, SoftDeviceInput, LabelDeviceInput>;
+// Half logits (focal.hpp's HalfDenseInput / HalfLabelInput on the device): fp16 or bf16 bit
+// patterns per `dtype` (fp32 is an invalid_argument), read 2 bytes each and converted exactly
+// in the kernel's loop. The accurate reducers only (warp, cub_block, cub_device; warp_fast is
+// an invalid_argument); the same per-element bits as the fp32 input of the converted logits.
+struct HalfDenseDeviceInput {
+  const std::uint16_t* logits;
+  const std::uint8_t* targets;
+  std::size_t n;
+  Dtype dtype;
+};
+struct HalfLabelDeviceInput {
+  const std::uint16_t* logits;
+  const std::int32_t* labels;
+  std::size_t rows;
+  std::size_t num_classes;
+  Dtype dtype;
+};
+using DeviceInput = std::variant<DenseDeviceInput, SoftDeviceInput, LabelDeviceInput,
+                                 HalfDenseDeviceInput, HalfLabelDeviceInput>;
 
 // Optional per-element outputs (device pointers, nullptr = not requested), as focal::Outputs.
 struct DeviceOutputs {
   float* loss = nullptr;
   float* grad = nullptr;
+  std::uint16_t* grad_half = nullptr;  // half inputs only: the gradient in the logits' dtype
 };
 
 // Which kernel: the reduction that finishes the sum, and the element's precision (the first

@@ -443,4 +443,9 @@ inline bool with_int_gamma(float gamma, F&& f) {
   return false;
 }
 
+// True for the gamma with_int_gamma covers (the float-float element's): 0, 1, 2, 3, 4.
+inline bool is_int_gamma(float gamma) {
+  return gamma >= 0.0f && gamma <= 4.0f && gamma == float(int(gamma));  // NaN: false
+}
+
 }  // namespace focal::ff

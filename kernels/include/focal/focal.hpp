@@ -68,10 +68,11 @@ std::size_t element_count(const Input& in);
 // logits are IEEE binary16 (fp16) or bfloat16 (bf16) bit patterns; `dtype` says which (it must
 // be set: the default fp32 is rejected). Each logit is converted exactly to float and goes
 // through the fp32 kernel's element, so the loss is within that kernel's declared bound of the
-// exact loss at the half value. The fp32 inputs above and every kernel's RunFn are unchanged:
-// the driver (kernels/half.cpp) converts in bounded chunks (whole rows for labels) and runs the
-// chosen fp32 kernel on each; per-backend fused loaders (F16C, half2 loads) can replace that
-// path later without changing this API.
+// exact loss at the half value. Kernels with a fused path (KernelInfo::run_half: avx2, avx512,
+// openmp, cuda_warp, cuda_cub, cuda_cub_device at gamma 0..4) load the halves in their own loop
+// (F16C, 16-byte loads of 8 halves on the GPU; bf16 by a shift); otherwise the
+// driver (kernels/half.cpp) converts in bounded chunks (whole rows for labels) and runs the
+// chosen fp32 kernel on each. Both give the same bits.
 enum class Dtype : std::uint8_t { fp32, fp16, bf16 };
 std::string_view to_string(Dtype d);  // "fp32", "fp16", "bf16"
 
@@ -161,6 +162,11 @@ struct Partial {
 };
 
 using RunFn = Partial (*)(const Input& in, const Params& params, const Outputs& out);
+// A kernel's fused half-precision path (optional): runs a validated half input with loads of
+// the half logits inside its own loop. Returns false, having written nothing, for a case it
+// does not fuse (the driver then converts the logits to fp32 in chunks and calls run).
+using RunHalfFn = bool (*)(const HalfInput& in, const Params& params, const Outputs& out,
+                           Partial* result);
 
 // Declared accuracy, per element, for loss and gradient (gradient with soft targets: relative
 // to the larger of its two terms, since it crosses zero).
@@ -180,6 +186,7 @@ struct KernelInfo {
   int priority;  // higher wins in best_kernel()
   bool (*available)(std::string* why_not);
   RunFn run;
+  RunHalfFn run_half = nullptr;  // null: half inputs are converted by the driver (half.cpp)
 
   bool is_available() const { return available(nullptr); }
   std::string unavailable_reason() const;

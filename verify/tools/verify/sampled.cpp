@@ -9,6 +9,7 @@
 
 #include "focal_support/machine.hpp"
 #include "focal_support/version.hpp"
+#include "half_oracle.hpp"
 #include "peer/torch_formula.hpp"
 #include "reference/mpfr_reference.hpp"
 
@@ -47,16 +48,35 @@ struct Family {
   DenseCases cases;                          // every element, in the kernel's layout order
   std::optional<verify::LabelCases> labels;  // set: run through LabelInput
   std::vector<char> ignored;                 // labels: element of an ignored anchor
+  std::optional<Dtype> half;                 // set: run through HalfDenseInput (half_bits)
+  std::vector<std::uint16_t> half_bits;
 };
 
-std::vector<Family> make_families(const Sizes& s, std::uint64_t seed) {
+// Every `step`-th half pattern (and every inf/NaN one), each with t = 0 and t = 1; cases.x holds
+// the exact values (decoded by arithmetic, verify/half_oracle.hpp), so the truth is at them.
+Family half_family(Dtype d, std::uint32_t step) {
+  Family f{"half_" + std::string(to_string(d)), {}, {}, {}, d, {}};
+  f.cases.family = f.name;
+  for (std::uint32_t h = 0; h < 65536; ++h) {
+    const double v = verify::half_decode(std::uint16_t(h), d);
+    if (h % step != 0 && std::isfinite(v)) continue;
+    for (float t : {0.0f, 1.0f}) {
+      f.half_bits.push_back(std::uint16_t(h));
+      f.cases.x.push_back(float(v));
+      f.cases.t.push_back(t);
+    }
+  }
+  return f;
+}
+
+std::vector<Family> make_families(const Sizes& s, std::uint64_t seed, Mode mode) {
   std::vector<Family> f;
-  f.push_back({"typical", verify::typical(s.typical, seed + 1), {}, {}});
-  f.push_back({"uniform", verify::uniform(s.uniform, seed + 2), {}, {}});
-  f.push_back({"extreme", verify::extreme(s.extreme_points, seed + 3), {}, {}});
-  f.push_back({"special", verify::special(), {}, {}});
-  f.push_back({"soft", verify::soft(s.soft, seed + 4), {}, {}});
-  Family l{"labels", {}, verify::labels(s.label_rows, 80, seed + 5), {}};
+  f.push_back({"typical", verify::typical(s.typical, seed + 1), {}, {}, {}, {}});
+  f.push_back({"uniform", verify::uniform(s.uniform, seed + 2), {}, {}, {}, {}});
+  f.push_back({"extreme", verify::extreme(s.extreme_points, seed + 3), {}, {}, {}, {}});
+  f.push_back({"special", verify::special(), {}, {}, {}, {}});
+  f.push_back({"soft", verify::soft(s.soft, seed + 4), {}, {}, {}, {}});
+  Family l{"labels", {}, verify::labels(s.label_rows, 80, seed + 5), {}, {}, {}};
   const auto& lc = *l.labels;
   l.cases.family = "labels";
   for (std::size_t r = 0; r < lc.labels.size(); ++r)
@@ -66,6 +86,7 @@ std::vector<Family> make_families(const Sizes& s, std::uint64_t seed) {
       l.ignored.push_back(lc.labels[r] < 0);
     }
   f.push_back(std::move(l));
+  for (Dtype d : {Dtype::fp16, Dtype::bf16}) f.push_back(half_family(d, mode == Mode::full ? 1 : 4));
   return f;
 }
 
@@ -87,8 +108,46 @@ struct Run {
   Stats loss, grad;
   Result result;
   std::vector<float> loss_out, grad_out;
+  std::vector<std::uint16_t> grad_half_out;  // half families
   double seconds = 0;
 };
+
+struct HalfGrad {
+  double max_ulp = 0;
+  std::size_t failures = 0;
+};
+
+// The half gradient against the exact gradient, in ULPs of the dtype: NaN for NaN, the correctly
+// rounded inf past the overflow threshold, 0 only for an exact 0 (verify/half_oracle.hpp).
+HalfGrad measure_grad_half(const Run& r, Dtype d, const std::vector<Truth>& truth) {
+  HalfGrad h;
+  for (std::size_t i = 0; i < r.grad_half_out.size(); ++i) {
+    const double exact = truth[i].grad_exact;
+    const double got = verify::half_decode(r.grad_half_out[i], d);
+    const double want = verify::half_round(exact, d);
+    bool ok;
+    if (std::isnan(exact) || std::isnan(got)) {
+      ok = std::isnan(exact) && std::isnan(got);
+    } else if (std::isinf(want) || std::isinf(got)) {
+      ok = got == want;
+    } else {
+      const double e = std::fabs(got - exact) / verify::half_ulp(exact, d);
+      ok = exact != 0.0 || got == 0.0;
+      if (ok) h.max_ulp = std::max(h.max_ulp, e);
+    }
+    h.failures += !ok;
+  }
+  return h;
+}
+
+// The largest half-ULP error a kernel's bound allows: 0.5 for the rounding to the dtype plus the
+// fp32 gradient's own error carried over (B float ULPs at integer gamma, relative rel_other at
+// others; a float ULP is 2^(mbits - 23) half ULPs, a relative e at most e 2^(mbits + 1)).
+double grad_half_bound(const ErrorBound& b, Dtype d, float gamma) {
+  const int mbits = verify::half_format(d).mbits;
+  return 0.5 + (verify::integer_gamma(gamma) ? b.ulp * std::ldexp(1.0, mbits - 23)
+                                             : b.rel_other * std::ldexp(1.0, mbits + 1));
+}
 
 void measure_outputs(Run& r, const Family& f, const std::vector<Truth>& truth) {
   const bool binary = f.cases.binary();
@@ -108,6 +167,19 @@ Run run_kernel(const KernelInfo& k, const Family& f, const Options& opt,
                const std::vector<Truth>& truth) {
   Run r;
   const auto t0 = Clock::now();
+  if (f.half) {
+    const std::size_t n = f.half_bits.size();
+    r.loss_out.resize(n);
+    r.grad_out.resize(n);
+    r.grad_half_out.assign(n, 0x7d55);  // poison: a NaN in both dtypes, not what a kernel writes
+    verify::poison(r.loss_out);
+    verify::poison(r.grad_out);
+    r.result = focal_loss(k, HalfDenseInput{f.half_bits, f.cases.targets_u8(), *f.half}, opt,
+                          Outputs{.loss = r.loss_out, .grad = r.grad_out, .grad_half = r.grad_half_out});
+    r.seconds = seconds_since(t0);
+    measure_outputs(r, f, truth);
+    return r;
+  }
   if (!f.labels) {
     auto m = verify::measure(k, f.cases, opt, truth);
     r.seconds = seconds_since(t0);
@@ -255,7 +327,7 @@ Sampled run_sampled(const Config& cfg) {
   const std::uint64_t seed = out.seed = verify::process_seed();
   const auto& mach = focal::support::machine();
   const Sizes sz = sizes(cfg.mode);
-  const auto fams = make_families(sz, seed);
+  const auto fams = make_families(sz, seed, cfg.mode);
   std::vector<const KernelInfo*> ks;
   std::printf("focal-verify %s | git %s | machine %s (%s, %u cores) | dispatch %s\n",
               to_string(cfg.mode), std::string(focal::support::git_rev()).c_str(), mach.id.c_str(), mach.cpu.c_str(), mach.cores,
@@ -306,6 +378,13 @@ Sampled run_sampled(const Config& cfg) {
           // Sums: the kernel's sum of its own fp32 losses within 1e-12 of their exact sum.
           fr.pass = r.loss.passes(bound_of(*rep.k, cfg), gamma) && r.grad.passes(bound_of(*rep.k, cfg), gamma) &&
                     fr.count_ok && fr.sum_rel <= 1e-12;
+          if (f.half) {
+            const HalfGrad h = measure_grad_half(r, *f.half, truth);
+            fr.grad_half_ulp = h.max_ulp;
+            fr.grad_half_failures = h.failures;
+            fr.grad_half_bound = grad_half_bound(bound_of(*rep.k, cfg), *f.half, gamma);
+            fr.pass = fr.pass && h.failures == 0 && h.max_ulp <= fr.grad_half_bound;
+          }
           rep.max_sum_rel = std::max(rep.max_sum_rel, fr.sum_rel);
           rep.pass = rep.pass && fr.pass;
           rep.families.push_back(fr);
@@ -338,7 +417,7 @@ Sampled run_sampled(const Config& cfg) {
   std::vector<double> abs_x;
   const int per_decade = 8, bin = 32;
   for (int i = 0; i <= 7 * per_decade; ++i) abs_x.push_back(std::pow(10.0, -3.0 + double(i) / per_decade));
-  Family exf{"error_vs_x", {}, {}, {}};
+  Family exf{"error_vs_x", {}, {}, {}, {}, {}};
   for (double c : abs_x)
     for (int s = 0; s < bin; ++s) {  // bin: +-1/4 of the step around c, both signs, t = 0, 1
       const double m = c * std::pow(10.0, (double(s) / (bin - 1) - 0.5) * 0.5 / per_decade);

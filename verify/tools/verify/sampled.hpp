@@ -1,5 +1,6 @@
 // --quick / --full: every kernel on the case families (typical, uniform, extreme, special,
-// soft, labels in the LabelInput layout) for each gamma and alpha, per element against MPFR;
+// soft, labels in the LabelInput layout, and half_fp16 / half_bf16: every half bit pattern (every
+// 4th in --quick) through HalfDenseInput) for each gamma and alpha, per element against MPFR;
 // each kernel's sum against the exact sum of its own outputs; bitwise stability across runs
 // (and OMP thread counts 1, 2, 3 for backend "openmp"); kernels against each other (bit for bit
 // where declared, else within the sum of the two bounds); the usual PyTorch formula in float32
@@ -25,6 +26,12 @@ struct FamilyResult {
   double sum_rel = 0;  // |kernel sum - exact sum of its outputs| / |exact|
   bool pass = true;
   double seconds = 0;
+  // Half families (half_fp16, half_bf16): the gradient in the logits' dtype, in ULPs of that
+  // dtype at the exact gradient, and NaN/inf/zero mismatches; bound: 0.5 + the fp32 bound
+  // carried over (a float ULP is 2^-13 fp16 / 2^-16 bf16 ULP). Absent (-1) elsewhere.
+  double grad_half_ulp = -1;
+  double grad_half_bound = 0;
+  std::size_t grad_half_failures = 0;
 };
 
 // Two kernels' outputs against each other over every family and gamma.

@@ -1,4 +1,5 @@
 // The --quick / --full report: a table per kernel and family on stdout, and --json.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -77,6 +78,10 @@ Json family_json(const FamilyResult& r, bool with_pass) {
   j["n"] = r.loss.n;
   j["loss"] = stats_json(r.loss);
   j["grad"] = stats_json(r.grad);
+  if (r.grad_half_ulp >= 0)
+    j["grad_half"] = {{"max_half_ulp", r.grad_half_ulp},
+                      {"bound_half_ulp", r.grad_half_bound},
+                      {"failures", r.grad_half_failures}};
   if (with_pass) {
     j["sum_rel_err_vs_exact"] = r.sum_rel;
     j["count_ok"] = r.count_ok;
@@ -160,6 +165,18 @@ int report_sampled(const Config& cfg, const Sampled& s) {
                         r.sum_rel > 1e-12 ? ("sum rel err " + fmt_g(r.sum_rel)).c_str() : "",
                         r.loss.describe("loss").c_str(), r.grad.describe("grad").c_str());
     }
+    // The half families' gradient in the logits' dtype (not in the table's float-ULP columns).
+    std::map<std::string, std::pair<double, std::size_t>> half;  // family -> max ulp, failures
+    for (const auto& r : rep.families)
+      if (r.grad_half_ulp >= 0) {
+        auto& [ulp, failures] = half[r.family];
+        ulp = std::max(ulp, r.grad_half_ulp);
+        failures += r.grad_half_failures;
+      }
+    for (const auto& [fam, h] : half)
+      std::printf("%-18s %-8s gradient in the dtype: max %s half-ULP of the exact gradient "
+                  "(bound 0.5 + the fp32 error), %zu special mismatches\n",
+                  std::string(rep.k->name).c_str(), fam.c_str(), fmt_g(h.first).c_str(), h.second);
     std::printf("%-18s bound %g ulp (gamma 0..4), rel %.2g otherwise; sum max rel err vs exact %s; "
                 "%s%s; kernel time %.2f s => %s\n\n",
                 std::string(rep.k->name).c_str(), bound_of(*rep.k, cfg).ulp, bound_of(*rep.k, cfg).rel_other,
