@@ -87,17 +87,16 @@ struct FFKernel {
     Sum sum;
     M bad(false);
     std::size_t i = 0;
-    // Two vectors per iteration: two independent dependency chains (~150 cycles each) side by
-    // side give the out-of-order core more to overlap.
+    // Two vectors per iteration, interleaved op by op on AVX-512 (binary_pair, simd_ff_ops.hpp).
+    const auto el2 = pair_element(el);
     for (; i + 2 * N <= n; i += 2 * N) {
       __builtin_prefetch(x + i + kPrefetch);
       __builtin_prefetch(t + i + kPrefetch);
       const F x0 = Src::load(x + i), x1 = Src::load(x + i + N);
       const M p0 = G::load_targets(t + i, bad), p1 = G::load_targets(t + i + N, bad);
-      const auto v0 = el.template binary<kGrad>(x0, p0);
-      const auto v1 = el.template binary<kGrad>(x1, p1);
-      store<kGrad, Src>(v0, o.at(i), sum);
-      store<kGrad, Src>(v1, o.at(i + N), sum);
+      const auto v = binary_pair<kGrad>(el, el2, {x0, x1}, {p0, p1});
+      store<kGrad, Src>({v.loss.a, v.grad.a}, o.at(i), sum);
+      store<kGrad, Src>({v.loss.b, v.grad.b}, o.at(i + N), sum);
     }
     for (; i + N <= n; i += N)
       store<kGrad, Src>(el.template binary<kGrad>(Src::load(x + i), G::load_targets(t + i, bad)),
@@ -119,6 +118,7 @@ struct FFKernel {
                                               std::size_t c, const Out& o_all) {
     Sum sum;
     std::uint64_t count = 0;
+    const auto el2 = pair_element(el);
     for (std::size_t r = 0; r < rows; ++r) {
       const std::size_t base = r * c;
       const std::int32_t label = labels[r];
@@ -129,6 +129,14 @@ struct FFKernel {
       }
       count += c;
       std::size_t k = 0;
+      for (; k + 2 * N <= c; k += 2 * N) {  // pairs, as in dense_loop
+        __builtin_prefetch(x + base + k + kPrefetch);
+        const auto v =
+            binary_pair<kGrad>(el, el2, {Src::load(x + base + k), Src::load(x + base + k + N)},
+                               {positive(label, k), positive(label, k + N)});
+        store<kGrad, Src>({v.loss.a, v.grad.a}, o.at(k), sum);
+        store<kGrad, Src>({v.loss.b, v.grad.b}, o.at(k + N), sum);
+      }
       for (; k + N <= c; k += N) {
         __builtin_prefetch(x + base + k + kPrefetch);
         store<kGrad, Src>(el.template binary<kGrad>(Src::load(x + base + k), positive(label, k)),

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <xsimd/xsimd.hpp>
 
 #include "focal/ff.hpp"
@@ -18,6 +19,8 @@ struct FFOps {
   using I = xsimd::batch<std::int32_t, Arch>;
   using M = xsimd::batch_bool<float, Arch>;
   static constexpr bool k512 = is_avx512<Arch>;
+  // ff::Element's second loop body for exact weights: 5% faster sum on AVX-512, 3% slower on AVX2.
+  static constexpr bool kExactWeightCopy = k512;
 
   static F fma(F a, F b, F c) {
     if constexpr (k512)
@@ -79,5 +82,105 @@ struct FFOps {
     }
   }
 };
+
+// Two vectors in lockstep: every op of the element is issued for both halves side by side, so
+// the two independent dependency chains (~150 cycles each) are interleaved in program order and
+// the out-of-order core sees work from both in its scheduler window (written one after the other,
+// the second chain waited behind the first's stalled instructions). Lane by lane the same
+// operations as FFOps: the same bits.
+template <class B>
+struct Pair {
+  B a, b;
+  Pair() = default;
+  Pair(B x, B y) : a(x), b(y) {}
+  template <class S>
+    requires std::is_arithmetic_v<S>
+  Pair(S s) : a(s), b(s) {}
+  explicit Pair(B s) : a(s), b(s) {}
+};
+#define FOCAL_PAIR_BINARY(op)                                                         \
+  template <class B>                                                                   \
+  auto operator op(const Pair<B>& x, const Pair<B>& y) {                               \
+    return Pair<decltype(x.a op y.a)>{x.a op y.a, x.b op y.b};                         \
+  }                                                                                    \
+  template <class B>                                                                   \
+  auto operator op(const Pair<B>& x, int y) {                                          \
+    return Pair<decltype(x.a op y)>{x.a op y, x.b op y};                               \
+  }
+FOCAL_PAIR_BINARY(+)
+FOCAL_PAIR_BINARY(-)
+FOCAL_PAIR_BINARY(*)
+FOCAL_PAIR_BINARY(/)
+FOCAL_PAIR_BINARY(&)
+FOCAL_PAIR_BINARY(|)
+FOCAL_PAIR_BINARY(^)
+FOCAL_PAIR_BINARY(<<)
+FOCAL_PAIR_BINARY(>>)
+FOCAL_PAIR_BINARY(<)
+FOCAL_PAIR_BINARY(<=)
+FOCAL_PAIR_BINARY(>)
+FOCAL_PAIR_BINARY(>=)
+FOCAL_PAIR_BINARY(==)
+#undef FOCAL_PAIR_BINARY
+template <class B>
+auto operator!(const Pair<B>& x) {
+  return Pair<decltype(!x.a)>{!x.a, !x.b};
+}
+
+template <class O>
+struct PairOps {
+  static constexpr bool kExactWeightCopy = O::kExactWeightCopy;
+  using F = Pair<typename O::F>;
+  using I = Pair<typename O::I>;
+  using M = Pair<typename O::M>;
+
+  static F fma(F a, F b, F c) { return {O::fma(a.a, b.a, c.a), O::fma(a.b, b.b, c.b)}; }
+  static F fms(F a, F b, F c) { return {O::fms(a.a, b.a, c.a), O::fms(a.b, b.b, c.b)}; }
+  static F fnma(F a, F b, F c) { return {O::fnma(a.a, b.a, c.a), O::fnma(a.b, b.b, c.b)}; }
+  static F min(F a, F b) { return {O::min(a.a, b.a), O::min(a.b, b.b)}; }
+  static F max(F a, F b) { return {O::max(a.a, b.a), O::max(a.b, b.b)}; }
+  static F abs(F a) { return {O::abs(a.a), O::abs(a.b)}; }
+  static F neg(F a) { return {O::neg(a.a), O::neg(a.b)}; }
+  static F neg_abs(F a) { return {O::neg_abs(a.a), O::neg_abs(a.b)}; }
+  static F select(M m, F a, F b) { return {O::select(m.a, a.a, b.a), O::select(m.b, a.b, b.b)}; }
+  static M is_nan(F a) { return {O::is_nan(a.a), O::is_nan(a.b)}; }
+  static bool all(M m) { return O::all(m.a & m.b); }
+  static bool none(M m) { return O::none(m.a | m.b); }
+  static I bits(F v) { return {O::bits(v.a), O::bits(v.b)}; }
+  static F from_bits(I i) { return {O::from_bits(i.a), O::from_bits(i.b)}; }
+  template <ff::constants::Table T>
+  static F lookup(F carrier) {
+    return {O::template lookup<T>(carrier.a), O::template lookup<T>(carrier.b)};
+  }
+};
+
+template <class Arch>
+using FFOps2 = PairOps<FFOps<Arch>>;
+
+// The element of FFOps2 with the constants of a one-vector element (both halves the same).
+template <class O, int K>
+ff::Element<PairOps<O>, K> pair_element(const ff::Element<O, K>& e) {
+  using P = typename PairOps<O>::F;
+  return {{P(e.w_hi[0]), P(e.w_hi[1])}, {P(e.w_lo[0]), P(e.w_lo[1])},
+          {P(e.a_hi[0]), P(e.a_hi[1])}, {P(e.a_lo[0]), P(e.a_lo[1])},
+          P(e.s_hi), P(e.s_lo), P(e.loss_pow2), P(e.grad_pow2), e.scaled, e.exact_w};
+}
+
+// Two vectors through the element: interleaved (el2) where the register file holds both chains
+// (AVX-512: 32 registers), one after the other otherwise (AVX2's 16 registers: the interleaved
+// pair spilled so much that it ran 1.75x slower).
+template <bool kGrad, class Arch, int K>
+math::LossGrad<typename FFOps2<Arch>::F> binary_pair(const ff::Element<FFOps<Arch>, K>& el,
+                                                     const ff::Element<FFOps2<Arch>, K>& el2,
+                                                     typename FFOps2<Arch>::F x,
+                                                     typename FFOps2<Arch>::M pos) {
+  if constexpr (FFOps<Arch>::k512) {
+    return el2.template binary<kGrad>(x, pos);
+  } else {
+    const auto v0 = el.template binary<kGrad>(x.a, pos.a);
+    const auto v1 = el.template binary<kGrad>(x.b, pos.b);
+    return {{v0.loss, v1.loss}, {v0.grad, v1.grad}};
+  }
+}
 
 }  // namespace focal::simd

@@ -79,6 +79,18 @@ FOCAL_HD inline FF<F> mul(FF<F> a, F b) {
   const F p = a.hi * b;
   return {p, Ops::fma(a.lo, b, Ops::fms(a.hi, b, p))};
 }
+// mul(w, b) for a weight w whose low part is known to be 0 (kExact) and b.hi >= 0, b finite: the
+// same bits as mul(w, b) (fma(0, b.hi, y) = y, except y = -0 -> +0, and fms(...) + (+-0) agree
+// since an exact zero fms is +0), one fma fewer.
+template <bool kExact, class Ops, class F>
+FOCAL_HD inline FF<F> mul_w(FF<F> w, FF<F> b) {
+  if constexpr (kExact) {
+    const F p = w.hi * b.hi;
+    return {p, Ops::fms(w.hi, b.hi, p) + w.hi * b.lo};
+  } else {
+    return mul<Ops>(w, b);
+  }
+}
 template <class Ops, class F>
 FOCAL_HD inline FF<F> sqr(FF<F> a) {
   const F p = a.hi * a.hi;
@@ -100,6 +112,7 @@ template <class Ops>
 struct Exp {
   FF<typename Ops::F> m;
   typename Ops::I k;
+  typename Ops::I k23;  // k << 23 (mod 2^32), the exponent field's increment
 };
 
 // kLow = false: a_lo is ignored (0), which saves an addition on the main path.
@@ -127,7 +140,9 @@ FOCAL_HD inline Exp<Ops> exp_core(typename Ops::F a, typename Ops::F a_lo) {
   const FF<F> h = fast_two_sum<Ops>(T, m.hi);
   const FF<F> e = fast_two_sum<Ops>(h.hi, h.lo + (m.lo + T * s));
   const I k = (Ops::bits(t) - Ops::bits(shift)) >> 4;  // floor(n / 16)
-  return {e, k};
+  // bits(t) = bits(shift) + n, bits(shift) = 0x4b400000 = 16 * 0x4b40000, and 0x4b40000 << 23
+  // vanishes mod 2^32: so (bits(t) >> 4) << 23 = k << 23 without the subtraction.
+  return {e, k, (Ops::bits(t) >> 4) << 23};
 }
 
 // ---- log1p(e) for e = e.hi + e.lo in [0, 1] ----------------------------------------------------
@@ -152,15 +167,15 @@ FOCAL_HD inline FF<F> log1p(FF<F> e) {
 
 // w q^K for K in 1..4, w a weight of 2^P or more: the weight goes in before q^K can leave the
 // normal range (q^2 >= 2^-95 whenever a result can be nonzero, q^4 may not be).
-template <int K, class Ops, class F>
+template <int K, bool kExactW, class Ops, class F>
 FOCAL_HD inline FF<F> weighted_pow(FF<F> w, FF<F> q) {
   static_assert(K >= 1 && K <= 4, "weighted_pow covers gamma 1..4");
-  if constexpr (K == 1) return mul<Ops>(w, q);
-  if constexpr (K == 2) return mul<Ops>(mul<Ops>(w, q), q);
-  if constexpr (K == 3) return mul<Ops>(mul<Ops>(w, sqr<Ops>(q)), q);
+  if constexpr (K == 1) return mul_w<kExactW, Ops>(w, q);
+  if constexpr (K == 2) return mul<Ops>(mul_w<kExactW, Ops>(w, q), q);
+  if constexpr (K == 3) return mul<Ops>(mul_w<kExactW, Ops>(w, sqr<Ops>(q)), q);
   if constexpr (K == 4) {
     const FF<F> q2 = sqr<Ops>(q);
-    return mul<Ops>(mul<Ops>(w, q2), q2);
+    return mul<Ops>(mul_w<kExactW, Ops>(w, q2), q2);
   }
 }
 
@@ -177,6 +192,7 @@ struct Constants {
   float loss_pow2;         // 2^-P
   float grad_pow2;         // 2^(E - P)
   bool scaled;             // s_hi + s_lo != 1 (else that product is skipped)
+  bool exact_w;            // w_lo[0] == w_lo[1] == 0 (e.g. alpha 0.25): the lighter products
 };
 
 // The gradient scale's exponent range the element supports (focal::validate enforces it).
@@ -200,8 +216,17 @@ inline Constants make_constants(float alpha, double grad_scale) {
   c.loss_pow2 = std::ldexp(1.0f, -P);
   c.grad_pow2 = std::ldexp(1.0f, E - P);
   c.scaled = !(m == 1.0);
+  c.exact_w = c.w_lo[0] == 0.0f && c.w_lo[1] == 0.0f;
   return c;
 }
+
+// Whether Element::binary keeps a second loop body for exact weights (Ops::kExactWeightCopy; yes
+// when Ops does not say).
+template <class Ops>
+inline constexpr bool kExactWeightCopy = true;
+template <class Ops>
+  requires requires { Ops::kExactWeightCopy; }
+inline constexpr bool kExactWeightCopy<Ops> = Ops::kExactWeightCopy;
 
 // ---- the element -------------------------------------------------------------------------------
 // Ops: F (float lanes), I (int32 lanes), M (lane mask) and fma, fms, fnma, min, max, abs, select, bits,
@@ -216,42 +241,58 @@ struct Element {
   static_assert(K >= 0 && K <= 4, "the float-float element covers gamma 0..4");
 
   F w_hi[2], w_lo[2], a_hi[2], a_lo[2], s_hi, s_lo, loss_pow2, grad_pow2;
-  bool scaled;
+  bool scaled, exact_w;
 
   FOCAL_HD static Element make(const Constants& c) {
     return {{F(c.w_hi[0]), F(c.w_hi[1])}, {F(c.w_lo[0]), F(c.w_lo[1])},
             {F(c.a_hi[0]), F(c.a_hi[1])}, {F(c.a_lo[0]), F(c.a_lo[1])},
-            F(c.s_hi), F(c.s_lo), F(c.loss_pow2), F(c.grad_pow2), c.scaled};
+            F(c.s_hi), F(c.s_lo), F(c.loss_pow2), F(c.grad_pow2), c.scaled, c.exact_w};
   }
 
   // Loss and dFL/dx (scaled) of x with target pos (t = 1) or not (t = 0), both rounded to float.
   // kGrad = false: the gradient's arithmetic is skipped (grad is 0).
   template <bool kGrad>
   FOCAL_HD math::LossGrad<F> binary(F x, M pos) const {
+    // The exact-weight copy only for the loss alone (with the gradient it saves nothing
+    // measurable, and the second copy of the larger loop body cost 10% in the labels loop), and
+    // not where Ops says kExactWeightCopy = false (AVX2: 3% slower with it).
+    if constexpr (!kGrad && kExactWeightCopy<Ops>)
+      if (exact_w) return binary_w<kGrad, true>(x, pos);
+    return binary_w<kGrad, false>(x, pos);
+  }
+
+  // kExactW: w_lo is 0 (the same bits, fewer operations: mul_w).
+  template <bool kGrad, bool kExactW>
+  FOCAL_HD math::LossGrad<F> binary_w(F x, M pos) const {
     const F z = Ops::select(pos, x, Ops::neg(x));
-    const FF<F> w{Ops::select(pos, w_hi[1], w_hi[0]), Ops::select(pos, w_lo[1], w_lo[0])};
-    const M in = Ops::abs(x) <= F(80.0f);  // false for NaN
-    math::LossGrad<F> v = Ops::all(in) ? main<kGrad>(z, w) : rare<kGrad>(z, w, pos, in);
-    if constexpr (kGrad) v.grad = Ops::select(pos, v.grad, Ops::neg(v.grad));
+    const FF<F> w{Ops::select(pos, w_hi[1], w_hi[0]),
+                  kExactW ? F(0.0f) : Ops::select(pos, w_lo[1], w_lo[0])};
+    const M in = Ops::neg_abs(z) >= F(-80.0f);  // |x| <= 80, false for NaN; -|z| is exp's input
+    // main and tail return -dFL/dz; dFL/dx = pos ? dFL/dz : -dFL/dz.
+    math::LossGrad<F> v =
+        Ops::all(in) ? main<kGrad, kExactW>(z, w) : rare<kGrad, kExactW>(z, w, pos, in);
+    if constexpr (kGrad) v.grad = Ops::select(pos, Ops::neg(v.grad), v.grad);
     return v;
   }
 
   // Some lane has |z| > 80 or NaN: the tail, blended with the main path's lanes (vectors).
-  template <bool kGrad>
+  template <bool kGrad, bool kExactW>
   FOCAL_HD math::LossGrad<F> rare(F z, FF<F> w, M pos, M in) const {
     if (Ops::none(in)) return tail<kGrad>(z, w, pos);
-    const auto a = main<kGrad>(z, w);
+    const auto a = main<kGrad, kExactW>(z, w);
     const auto b = tail<kGrad>(z, w, pos);
     return {Ops::select(in, a.loss, b.loss), Ops::select(in, a.grad, b.grad)};
   }
 
   // |z| <= 80.
-  template <bool kGrad>
+  template <bool kGrad, bool kExactW>
   FOCAL_HD math::LossGrad<F> main(F z, FF<F> w) const {
     const F one(1.0f), zero(0.0f);
     const Exp<Ops> ex = exp_core<Ops, false>(Ops::neg_abs(z), zero);
-    const F scale = pow2<Ops>(ex.k);  // k in [-116, 0]: e stays a normal float
-    const FF<F> e{ex.m.hi * scale, ex.m.lo * scale};
+    // k in [-116, 0]: e.hi = m.hi 2^k stays a normal float, so adding k to its exponent field is
+    // the product (e.lo may be subnormal or 0: multiplied).
+    const F scale = Ops::from_bits(ex.k23 + I(127 << 23));
+    const FF<F> e{Ops::from_bits(Ops::bits(ex.m.hi) + ex.k23), ex.m.lo * scale};
     const FF<F> d = fast_two_sum<Ops>(one, e.hi);
     const F d_lo = d.lo + e.lo;
     const F r_hi = one / d.hi;
@@ -264,9 +305,9 @@ struct Element {
     FF<F> ce = two_sum_nonneg<Ops>(Ops::max(Ops::neg(z), zero), l.hi);
     ce.lo = ce.lo + l.lo;
     FF<F> wq = w;  // a_t 2^P q^K
-    if constexpr (K > 0) wq = weighted_pow<K, Ops>(w, q);
+    if constexpr (K > 0) wq = weighted_pow<K, kExactW, Ops>(w, q);
     math::LossGrad<F> v;
-    v.loss = round<Ops>(mul<Ops>(wq, ce)) * loss_pow2;
+    v.loss = round<Ops>(mul_w<kExactW && K == 0, Ops>(wq, ce)) * loss_pow2;
     if constexpr (kGrad) {
       FF<F> g = q;  // K p_t CE + q
       if constexpr (K > 0) {
@@ -275,7 +316,7 @@ struct Element {
         g = two_sum_nonneg<Ops>(u.hi, q.hi);
         g.lo = g.lo + (u.lo + q.lo);
       }
-      v.grad = Ops::neg(finish_grad(mul<Ops>(wq, g)));
+      v.grad = finish_grad(mul_w<kExactW && K == 0, Ops>(wq, g));  // -dFL/dz
     } else {
       v.grad = zero;
     }
@@ -309,14 +350,14 @@ struct Element {
       FF<F> gp = mul<Ops>(wm, F(k1));
       if (scaled) gp = mul<Ops>(gp, FF<F>{s_hi, s_lo});
       const F grad_pos = times_pow2(round<Ops>(gp) * grad_pow2, ex.k);
-      v.grad = Ops::neg(Ops::select(neg, grad_neg, grad_pos));
+      v.grad = Ops::select(neg, grad_neg, grad_pos);  // -dFL/dz
     } else {
       v.grad = zero;
     }
     // NaN in, NaN out: z + z is z's NaN made quiet (a signalling NaN must not come out).
     const M nan = Ops::is_nan(z);
     const F qnan = z + z;
-    return {Ops::select(nan, qnan, v.loss), Ops::select(nan, qnan, v.grad)};
+    return {Ops::select(nan, qnan, v.loss), Ops::select(nan, Ops::neg(qnan), v.grad)};
   }
 
   // A weighted (2^P) float-float gradient times the gradient scale, rounded once.
