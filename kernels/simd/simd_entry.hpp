@@ -40,9 +40,8 @@ struct Entry {
 // Defined in simd_avx2.cpp / simd_avx512.cpp; call only when the CPU and OS support the ISA.
 const Entry& avx2_entry();
 const Entry& avx512_entry();
-// The fast tier (float lanes) from the same units.
+// The fast tier (float lanes) from the AVX2 unit (avx2_fast; no AVX-512 one: simd_kernels.cpp).
 const Entry& avx2_fast_entry();
-const Entry& avx512_fast_entry();
 
 // Runs an Input through an entry (dispatch over the layout variant); used by the registry
 // entries and by the openmp kernel.

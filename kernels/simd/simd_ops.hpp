@@ -219,7 +219,7 @@ struct Glue<Arch, double> {
 };
 
 // ----------------------------------------------------------------------------------------------
-// The fast tier (kernels avx2_fast, avx512_fast): the same math.hpp in float lanes, twice the
+// The fast tier (kernel avx2_fast): the same math.hpp in float lanes, twice the
 // lanes of double and no conversions, at float accuracy: every function below is within ~1-2
 // float ULP, and the errors compound through q^gamma (see simd_kernels.cpp for the bounds).
 //   exp   on (-inf, 0]: 2^n (1 + r Q(r)), Q degree 5; 2^n applied by scalef (AVX-512) or two
