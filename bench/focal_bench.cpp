@@ -426,8 +426,13 @@ int main(int argc, char** argv) {
       }
       const std::string why = k->unavailable_reason();
       if (!why.empty()) fail("--focal_kernels: kernel '" + name + "' is unavailable here: " + why);
+      // A kernel named twice runs once (as repeated sizes and layouts do): registered twice,
+      // its benchmarks would run twice and appear twice under one name in the JSON.
+      if (std::find(chosen.begin(), chosen.end(), k) != chosen.end() ||
+          std::find(cuda_named.begin(), cuda_named.end(), std::string(k->name)) != cuda_named.end())
+        continue;
       if (k->backend == "cuda")
-        cuda_named.push_back(name);  // registered by the CUDA benchmarks below
+        cuda_named.push_back(std::string(k->name));  // registered by the CUDA benchmarks below
       else
         chosen.push_back(k);
     }

@@ -112,6 +112,16 @@ class FocalBenchCommandLine(unittest.TestCase):
             self.assertIn(f"kernel '{k}' is unavailable here", p.stderr)
 
 
+    def test_repeated_list_items_run_once(self):
+        # a kernel, layout or size named twice is benchmarked once (no duplicate names in the JSON)
+        p = self.bench("--benchmark_list_tests", "--focal_sizes=10,10", "--focal_kernels=scalar,scalar",
+                       "--focal_layouts=dense_fp16,dense_fp16")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        listed = p.stdout.split()
+        self.assertIn("focal_sum/scalar/dense_fp16/n:1024/real_time", listed)
+        self.assertEqual(len(listed), len(set(listed)), listed)
+
+
 class Fixtures(unittest.TestCase):
     """The fixtures are a real run: Google Benchmark's shape and our conventions."""
 
