@@ -4,6 +4,7 @@ JSON read here independently, and bad input: a clear error and an exit status, n
 
 import importlib.util
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import sys
 import tempfile
 import unittest
 
-from common import CPU, CPU_RUN, FIXTURES, GPU_RUN, OLD_RUN, ROOT, lib, script, tool
+from common import CPU, CPU_RUN, FIXTURES, GPU_RUN, OLD_RUN, ROOT, build_dir, lib, script, tool
 
 HAVE_MPL = importlib.util.find_spec("matplotlib") is not None
 
@@ -280,6 +281,51 @@ class Peers(unittest.TestCase):
                 self.assertIn(want, p.stderr)
                 self.assertNotIn("G logits/s", p.stderr)   # failed before timing anything
                 no_traceback(self, p)
+
+
+class HalfPeer(unittest.TestCase):
+    """verify/peer/torch_half_peer.py: a table with or without torch; bad flags are errors."""
+
+    def peer(self, *args):
+        return subprocess.run([sys.executable, os.path.join(ROOT, "verify", "peer", "torch_half_peer.py"),
+                               *args], capture_output=True, text=True, timeout=300)
+
+    def test_bad_bin_is_a_usage_error(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = self.peer("--bin", d)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn("no executable focal-reference", p.stderr)
+            no_traceback(self, p)
+
+    def test_table_with_or_without_torch(self):
+        bindir = os.path.join(build_dir(), "bin")
+        if not os.access(os.path.join(bindir, "focal-eval"), os.X_OK):
+            self.skipTest("focal-eval is not built (set FOCAL_BUILD_DIR)")
+        p = self.peer("--bin", bindir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        no_traceback(self, p)
+        rows = [line for line in p.stdout.splitlines() if line.startswith("| fp16 ") or line.startswith("| bf16 ")]
+        self.assertEqual(len(rows), 32, p.stdout)
+        self.assertTrue(all("(= exact in" in r.split("|")[8] for r in rows), p.stdout)
+
+    def test_rounding_to_the_dtype_without_torch(self):
+        sys.path.insert(0, os.path.join(ROOT, "verify", "peer"))
+        try:
+            import torch_half_peer as thp
+        finally:
+            sys.path.pop(0)
+        import struct
+        for v in (1.0, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 65504.0, 65520.0, -65519.0, 2 ** -25,
+                  3 * 2 ** -26, 1e-9, -4.34e-06):
+            try:
+                want = struct.unpack("<e", struct.pack("<e", v))[0]
+            except OverflowError:
+                want = math.copysign(math.inf, v)
+            self.assertEqual(thp.in_dtype(v, "fp16"), want, v)
+        self.assertEqual(thp.in_dtype(1 + 2 ** -8, "bf16"), 1.0)              # tie to even
+        self.assertEqual(thp.in_dtype(1 + 3 * 2 ** -8, "bf16"), 1 + 2 ** -6)  # tie to even, up
+        self.assertEqual(thp.in_dtype(2.0 ** -133 * 0.75, "bf16"), 2.0 ** -133)
+        self.assertEqual(thp.in_dtype(3.5e38, "bf16"), math.inf)
 
 
 class DeviceSummary(unittest.TestCase):
