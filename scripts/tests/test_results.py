@@ -252,6 +252,11 @@ class BadFiles(unittest.TestCase):
             self.assertRejects(write(d, "b.json", '{"benchmarks": [{"name": "focal_sum/a/dense/n:4", '
                                                   '"items_per_second": 1e400}]}'), "items_per_second")
             self.assertRejects(self.bench_with(d, {"time_unit": "fortnights"}), "time_unit")
+            # adversarial pass: these raised TypeError (a traceback) instead of the file's error
+            self.assertRejects(self.bench_with(d, {"bytes_per_second": "x"}), "bytes_per_second.*finite positive")
+            self.assertRejects(self.bench_with(d, {"bytes_per_second": [1]}), "bytes_per_second.*finite positive")
+            self.assertRejects(self.bench_with(d, {"time_unit": []}), "time_unit.*ns, us, ms or s")
+            self.assertRejects(self.bench_with(d, {"time_unit": {"a": 1}}), "time_unit.*ns, us, ms or s")
             self.assertRejects(write(d, "b.json", '{"benchmarks": [], "context": []}'), "context: expected an object")
 
     def test_verify_types(self):
