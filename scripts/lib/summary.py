@@ -355,8 +355,10 @@ def build(run_dir, plots=True):
         half = os.path.join(run_dir, FILES[f"half_peer_{device}"])
         if os.path.isfile(half):   # verify/peer/torch_half_peer.py's table, as written
             with open(half, encoding="utf-8", errors="replace") as f:
+                table = f.read().strip()
+            if table:   # (an empty file is no table: no heading over nothing)
                 lines += ["", f"## Half-precision logits at extreme p_t: torchvision with half tensors ({where})",
-                          "", f.read().strip()]
+                          "", table]
     imb = imbalance_table(os.path.join(run_dir, FILES["imbalance"]))
     if imb:
         lines += ["", "## Why focal loss: the class-imbalance example", "", imb]

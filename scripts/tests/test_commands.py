@@ -230,6 +230,26 @@ class Summary(unittest.TestCase):
             if HAVE_MPL:
                 self.assertGreater(os.path.getsize(os.path.join(run, "throughput.png")), 10000)
 
+    def test_half_peer_table_present_empty_or_absent(self):
+        heading = "## Half-precision logits at extreme p_t: torchvision with half tensors (CPU)"
+        with tempfile.TemporaryDirectory() as d:
+            run = os.path.join(d, "fixture-cpu-2c", "2026-11-28-abc1234")
+            shutil.copytree(CPU_RUN, run)
+            for content, present in ((None, False), ("", False), ("\n \n", False),
+                                     ("| dtype | x |\n|---|---|\n| fp16 | 4 |\n", True)):
+                half = os.path.join(run, "half_peer_cpu.md")
+                if content is None:
+                    if os.path.exists(half):
+                        os.remove(half)
+                else:
+                    with open(half, "w") as f:
+                        f.write(content)
+                p = lib("summary.py", run, "--no-plots")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(heading in p.stdout, present, repr(content))
+                if present:
+                    self.assertIn("| fp16 | 4 |", p.stdout)
+
     def test_unwritable_run_dir(self):
         p = lib("summary.py", "/proc/self", "--no-plots")
         self.assertEqual(p.returncode, 1)
