@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from choose import choose  # noqa: E402
-from jsonio import read_json, write_text  # noqa: E402
+from jsonio import print_stdout, read_json, write_text  # noqa: E402
 from names import FILES, PEER_KERNELS  # noqa: E402
 from results import (ULP_GAMMAS, ResultsError, family_stats, fmt_g, fmt_n, fmt_ratio,  # noqa: E402
                      fmt_ulp, load_run, number)
@@ -392,11 +392,11 @@ def main():
     ap.add_argument("--no-plots", action="store_true")
     args = ap.parse_args()
     try:
-        print(build(args.run_dir, plots=not args.no_plots))
+        text = build(args.run_dir, plots=not args.no_plots)
     except ResultsError as e:
         print(f"summary: {e}", file=sys.stderr)
         return 1
-    return 0
+    return 0 if print_stdout(text, "summary") else 1
 
 
 if __name__ == "__main__":

@@ -303,6 +303,33 @@ class Peers(unittest.TestCase):
                 no_traceback(self, p)
 
 
+class StdoutNotWritable(unittest.TestCase):
+    """Results that cannot reach stdout (a full disk: /dev/full) are an error with a message and
+    exit 1, not a traceback (as the C++ tools, verify/tests/cli_test.sh)."""
+
+    def test_compare_choose_kernel_summary_on_dev_full(self):
+        with tempfile.TemporaryDirectory() as d:
+            run = os.path.join(d, "2026-11-28-abc1234")
+            shutil.copytree(CPU_RUN, run)
+            env = dict(os.environ, FOCAL_PYTHON=sys.executable, FOCAL_BUILD_DIR=build_dir())
+            for prog, cmd in (
+                    ("choose-kernel", [os.path.join(ROOT, "scripts", "choose-kernel"), "--n", "2^14",
+                                       "--dtype", "fp16", "--results", run]),
+                    ("choose-kernel", [os.path.join(ROOT, "scripts", "choose-kernel"), "--n", "2^14",
+                                       "--json", "--results", run]),
+                    ("compare", [os.path.join(ROOT, "scripts", "compare"), "--no-plots", "--out",
+                                 os.path.join(d, "cmp"), run]),
+                    ("summary", [sys.executable, os.path.join(ROOT, "scripts", "lib", "summary.py"),
+                                 "--no-plots", run])):
+                with open("/dev/full", "w") as full:
+                    p = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True, env=env,
+                                       timeout=120)
+                self.assertEqual(p.returncode, 1, (cmd, p.stderr))
+                self.assertIn(f"{prog}: writing the results to stdout failed", p.stderr)
+                self.assertNotIn("Traceback", p.stderr)
+                self.assertNotIn("Exception ignored", p.stderr)
+
+
 class HalfPeer(unittest.TestCase):
     """verify/peer/torch_half_peer.py: a table with or without torch; bad flags are errors."""
 
