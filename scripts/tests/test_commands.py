@@ -354,6 +354,12 @@ class HalfPeer(unittest.TestCase):
         rows = [line for line in p.stdout.splitlines() if line.startswith("| fp16 ") or line.startswith("| bf16 ")]
         self.assertEqual(len(rows), 32, p.stdout)
         self.assertTrue(all("(= exact in" in r.split("|")[8] for r in rows), p.stdout)
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([sys.executable, os.path.join(ROOT, "verify", "peer", "torch_half_peer.py"),
+                                "--bin", bindir], stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("writing the table to stdout failed", p.stderr)
+        no_traceback(self, p)
 
     def test_rounding_to_the_dtype_without_torch(self):
         sys.path.insert(0, os.path.join(ROOT, "verify", "peer"))

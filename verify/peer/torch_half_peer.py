@@ -140,4 +140,10 @@ def main():
 
 if __name__ == "__main__":
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # quiet when piped into head
-    main()
+    try:
+        main()
+        sys.stdout.flush()
+    except OSError as e:   # the table cannot be written (a full disk): say so, exit 1
+        print(f"torch_half_peer: writing the table to stdout failed: {e.strerror or e}", file=sys.stderr)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
