@@ -359,7 +359,7 @@ class HalfPeer(unittest.TestCase):
                                 "--bin", bindir], stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn("writing the table to stdout failed", p.stderr)
-        no_traceback(self, p)
+        self.assertNotIn("Traceback", p.stderr)
 
     def test_rounding_to_the_dtype_without_torch(self):
         sys.path.insert(0, os.path.join(ROOT, "verify", "peer"))
