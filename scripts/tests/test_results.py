@@ -112,6 +112,20 @@ class FocalBenchCommandLine(unittest.TestCase):
             self.assertIn(f"kernel '{k}' is unavailable here", p.stderr)
 
 
+    def test_stdout_not_writable_is_an_error(self):
+        bench = focal_bench()
+        if bench is None:
+            self.skipTest("focal-bench is not built (set FOCAL_BUILD_DIR)")
+        for args in (["--benchmark_list_tests", "--focal_sizes=10", "--focal_kernels=scalar"],
+                     ["--focal_sizes=10", "--focal_kernels=scalar", "--focal_layouts=dense_bf16",
+                      "--benchmark_min_time=0.001", "--benchmark_filter=focal_sum"],
+                     ["--version"]):
+            with open("/dev/full", "w") as full:
+                p = subprocess.run([bench, *args], stdout=full, stderr=subprocess.PIPE, text=True,
+                                   timeout=120)
+            self.assertEqual(p.returncode, 1, (args, p.stderr[-300:]))
+            self.assertIn("writing the results to stdout failed", p.stderr)
+
     def test_repeated_list_items_run_once(self):
         # a kernel, layout or size named twice is benchmarked once (no duplicate names in the JSON)
         p = self.bench("--benchmark_list_tests", "--focal_sizes=10,10", "--focal_kernels=scalar,scalar",
