@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <random>
@@ -56,7 +57,8 @@ constexpr const char* kFocalHelp =
     "                            they are slow)\n"
     "  [--version]               print the version and exit\n"
     "Names: focal_sum|focal_grad/<kernel>/<layout>/n:<n>[/threads:<k>], probe_read|probe_copy/n:<n>\n"
-    "Exit status: 0 ok; 1 nothing matched or --benchmark_out not writable; 2 bad argument.\n";
+    "Exit status: 0 ok; 1 nothing matched or --benchmark_out (or stdout) not writable; 2 bad\n"
+    "argument.\n";
 
 int num_procs() {
 #if FOCAL_HAVE_OPENMP
@@ -244,6 +246,13 @@ std::vector<std::string> split(const std::string& s) {
   std::fprintf(stderr, "focal-bench: %s\n", msg.c_str());
   std::exit(1);
 }
+// The console report (Google Benchmark writes it to std::cout and never checks): a full disk
+// or closed stdout is an error, not exit 0 with the results lost.
+void check_stdout_written() {
+  std::cout.flush();
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))
+    fail("writing the results to stdout failed");
+}
 
 int parse_log2(const std::string& s, const char* flag) {
   char* end = nullptr;
@@ -291,6 +300,7 @@ Config take_flags(int& argc, char** argv) {
       c.scalar_max = parse_log2(v, "--focal_scalar_max");
     } else if (a == "--version") {
       std::printf("%s\n", focal::support::version_line("focal-bench").c_str());
+      check_stdout_written();
       std::exit(0);
     } else if (a.rfind("--focal_", 0) == 0) {
       usage_error("unknown flag '" + a + "'");
@@ -426,8 +436,13 @@ int main(int argc, char** argv) {
       }
       const std::string why = k->unavailable_reason();
       if (!why.empty()) fail("--focal_kernels: kernel '" + name + "' is unavailable here: " + why);
+      // A kernel named twice runs once (as repeated sizes and layouts do): registered twice,
+      // its benchmarks would run twice and appear twice under one name in the JSON.
+      if (std::find(chosen.begin(), chosen.end(), k) != chosen.end() ||
+          std::find(cuda_named.begin(), cuda_named.end(), std::string(k->name)) != cuda_named.end())
+        continue;
       if (k->backend == "cuda")
-        cuda_named.push_back(name);  // registered by the CUDA benchmarks below
+        cuda_named.push_back(std::string(k->name));  // registered by the CUDA benchmarks below
       else
         chosen.push_back(k);
     }
@@ -453,5 +468,6 @@ int main(int argc, char** argv) {
     fail("no benchmark matched (check --benchmark_filter and --focal_kernels)");
   }
   check_out_written(cfg.out_path);
+  check_stdout_written();
   return 0;
 }

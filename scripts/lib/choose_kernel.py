@@ -12,7 +12,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from choose import DEFAULT_MAX_ULP, LAYOUTS, OPS, choose, format_choice  # noqa: E402
-from jsonio import json_text  # noqa: E402
+from jsonio import json_text, print_stdout  # noqa: E402
 from names import DTYPES, MAX_N  # noqa: E402
 from results import ResultsError, is_run_dir, load_run, newest_run, repo_root  # noqa: E402
 
@@ -93,7 +93,8 @@ def main(argv=None):
                "layout's case families) are <= K. Throughput at N: the measured size if N was "
                "benchmarked, else interpolated linearly in log2 n between the neighbouring sizes, "
                "else the nearest measured size (the output says which).\n\nExit status: 0 a kernel was "
-               "chosen; 1 no usable results; 2 bad argument; 3 no kernel meets the bound.")
+               "chosen; 1 no usable results (or stdout not writable); 2 bad argument; 3 no kernel meets "
+               "the bound.")
     ap.add_argument("--n", required=True, type=parse_n, metavar="N",
                     help="number of logits per call (N*C for the labels layout)")
     ap.add_argument("--layout", default="dense", choices=LAYOUTS, help="default: dense")
@@ -116,10 +117,8 @@ def main(argv=None):
     except ResultsError as e:
         print(f"choose-kernel: {e}", file=sys.stderr)
         return 1
-    if args.json:
-        print(json_text(result))
-    else:
-        print(format_choice(result))
+    if not print_stdout(json_text(result) if args.json else format_choice(result), "choose-kernel"):
+        return 1
     return 0 if result["chosen"] is not None else 3
 
 

@@ -13,7 +13,7 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jsonio import check_writable, write_json, write_text  # noqa: E402
+from jsonio import check_writable, print_stdout, write_json, write_text  # noqa: E402
 from results import (ResultsError, fmt_g, fmt_n, fmt_ratio, is_run_dir, layout_kind,  # noqa: E402
                      load_run, machine_dirs, newest_run, repo_root)
 
@@ -104,8 +104,8 @@ def main(argv=None):
         description="Compares recorded runs: one markdown table (cells: G logits/s, '—' where a run "
                     "lacks that kernel or size; probes in GB/s; then each run over the first) and "
                     "throughput-vs-size plots, into --out (compare.md, compare.json, PNGs).",
-        epilog="Exit status: 0 written; 1 no results for the arguments, or --out cannot be "
-               "written; 2 bad argument.")
+        epilog="Exit status: 0 written; 1 no results for the arguments, or --out (or stdout) "
+               "cannot be written; 2 bad argument.")
     ap.add_argument("dirs", nargs="*", metavar="DIR",
                     help="run directories, results/<machine-id>/ folders (newest run) or results/ "
                          "folders (newest run of each machine); default: results/")
@@ -149,7 +149,8 @@ def main(argv=None):
     except ResultsError as e:
         print(f"compare: {e}", file=sys.stderr)
         return 1
-    print(json.dumps(doc, indent=1) if args.json else md)
+    if not print_stdout(json.dumps(doc, indent=1) if args.json else md, "compare"):
+        return 1
     print(f"\ncompare: wrote {os.path.join(out, 'compare.md')}, compare.json" +
           "".join(f", {os.path.basename(p)}" for p in pngs), file=sys.stderr)
     return 0

@@ -18,6 +18,24 @@ def _reject_constant(token):
     raise ValueError(f"{token} is not valid JSON")
 
 
+def print_stdout(text, prog):
+    """Prints text (and a newline) to stdout and flushes it. Returns False, having said so on
+    stderr, when stdout cannot take it (a full disk, /dev/full): the results would be lost, so the
+    caller exits non-zero. (Python reports such a failure only as a traceback otherwise.)"""
+    import sys
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return True
+    except OSError as e:
+        print(f"{prog}: writing the results to stdout failed: {e.strerror or e}", file=sys.stderr)
+        try:   # nothing more for stdout: the interpreter's own flush at exit would fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+        return False
+
+
 def read_json(path):
     """The parsed file. Rejects non-UTF-8 text, NaN/Infinity tokens and absurd nesting."""
     try:

@@ -80,12 +80,13 @@ def _entry(path, i, e, errors):
     _expect(ips is not None and ips > 0, path, f"{where}.items_per_second ({name})",
             "a finite positive number", e.get("items_per_second"))
     bps = e.get("bytes_per_second")
-    gbps = number(bps) / 1e9 if bps is not None else number(e.get("GB_per_s"))  # GB_per_s: old runs
-    if bps is not None:
+    if bps is not None:   # (checked before use: a string or null-like value is a clear error)
         _expect(number(bps) is not None and number(bps) > 0, path, f"{where}.bytes_per_second",
                 "a finite positive number", bps)
+    gbps = number(bps) / 1e9 if bps is not None else number(e.get("GB_per_s"))  # GB_per_s: old runs
     unit = e.get("time_unit", "ns")
-    _expect(unit in _TIME_UNITS, path, f"{where}.time_unit", "ns, us, ms or s", unit)
+    _expect(isinstance(unit, str) and unit in _TIME_UNITS, path, f"{where}.time_unit",
+            "ns, us, ms or s", unit)
     t = number(e.get("real_time"))
     counters = {k: number(e[k]) for k in (COUNTER_FRAC_READ, COUNTER_FRAC_COPY) if number(e.get(k)) is not None}
     return Measurement(*parsed, items_per_second=ips, gbps=gbps,

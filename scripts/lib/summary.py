@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from choose import choose  # noqa: E402
-from jsonio import read_json, write_text  # noqa: E402
+from jsonio import print_stdout, read_json, write_text  # noqa: E402
 from names import FILES, PEER_KERNELS  # noqa: E402
 from results import (ULP_GAMMAS, ResultsError, family_stats, fmt_g, fmt_n, fmt_ratio,  # noqa: E402
                      fmt_ulp, load_run, number)
@@ -355,8 +355,10 @@ def build(run_dir, plots=True):
         half = os.path.join(run_dir, FILES[f"half_peer_{device}"])
         if os.path.isfile(half):   # verify/peer/torch_half_peer.py's table, as written
             with open(half, encoding="utf-8", errors="replace") as f:
+                table = f.read().strip()
+            if table:   # (an empty file is no table: no heading over nothing)
                 lines += ["", f"## Half-precision logits at extreme p_t: torchvision with half tensors ({where})",
-                          "", f.read().strip()]
+                          "", table]
     imb = imbalance_table(os.path.join(run_dir, FILES["imbalance"]))
     if imb:
         lines += ["", "## Why focal loss: the class-imbalance example", "", imb]
@@ -390,11 +392,11 @@ def main():
     ap.add_argument("--no-plots", action="store_true")
     args = ap.parse_args()
     try:
-        print(build(args.run_dir, plots=not args.no_plots))
+        text = build(args.run_dir, plots=not args.no_plots)
     except ResultsError as e:
         print(f"summary: {e}", file=sys.stderr)
         return 1
-    return 0
+    return 0 if print_stdout(text, "summary") else 1
 
 
 if __name__ == "__main__":

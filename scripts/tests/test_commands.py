@@ -4,6 +4,7 @@ JSON read here independently, and bad input: a clear error and an exit status, n
 
 import importlib.util
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import sys
 import tempfile
 import unittest
 
-from common import CPU, CPU_RUN, FIXTURES, GPU_RUN, OLD_RUN, ROOT, lib, script, tool
+from common import CPU, CPU_RUN, FIXTURES, GPU_RUN, OLD_RUN, ROOT, build_dir, lib, script, tool
 
 HAVE_MPL = importlib.util.find_spec("matplotlib") is not None
 
@@ -229,6 +230,26 @@ class Summary(unittest.TestCase):
             if HAVE_MPL:
                 self.assertGreater(os.path.getsize(os.path.join(run, "throughput.png")), 10000)
 
+    def test_half_peer_table_present_empty_or_absent(self):
+        heading = "## Half-precision logits at extreme p_t: torchvision with half tensors (CPU)"
+        with tempfile.TemporaryDirectory() as d:
+            run = os.path.join(d, "fixture-cpu-2c", "2026-11-28-abc1234")
+            shutil.copytree(CPU_RUN, run)
+            for content, present in ((None, False), ("", False), ("\n \n", False),
+                                     ("| dtype | x |\n|---|---|\n| fp16 | 4 |\n", True)):
+                half = os.path.join(run, "half_peer_cpu.md")
+                if content is None:
+                    if os.path.exists(half):
+                        os.remove(half)
+                else:
+                    with open(half, "w") as f:
+                        f.write(content)
+                p = lib("summary.py", run, "--no-plots")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(heading in p.stdout, present, repr(content))
+                if present:
+                    self.assertIn("| fp16 | 4 |", p.stdout)
+
     def test_unwritable_run_dir(self):
         p = lib("summary.py", "/proc/self", "--no-plots")
         self.assertEqual(p.returncode, 1)
@@ -280,6 +301,84 @@ class Peers(unittest.TestCase):
                 self.assertIn(want, p.stderr)
                 self.assertNotIn("G logits/s", p.stderr)   # failed before timing anything
                 no_traceback(self, p)
+
+
+class StdoutNotWritable(unittest.TestCase):
+    """Results that cannot reach stdout (a full disk: /dev/full) are an error with a message and
+    exit 1, not a traceback (as the C++ tools, verify/tests/cli_test.sh)."""
+
+    def test_compare_choose_kernel_summary_on_dev_full(self):
+        with tempfile.TemporaryDirectory() as d:
+            run = os.path.join(d, "2026-11-28-abc1234")
+            shutil.copytree(CPU_RUN, run)
+            env = dict(os.environ, FOCAL_PYTHON=sys.executable, FOCAL_BUILD_DIR=build_dir())
+            for prog, cmd in (
+                    ("choose-kernel", [os.path.join(ROOT, "scripts", "choose-kernel"), "--n", "2^14",
+                                       "--dtype", "fp16", "--results", run]),
+                    ("choose-kernel", [os.path.join(ROOT, "scripts", "choose-kernel"), "--n", "2^14",
+                                       "--json", "--results", run]),
+                    ("compare", [os.path.join(ROOT, "scripts", "compare"), "--no-plots", "--out",
+                                 os.path.join(d, "cmp"), run]),
+                    ("summary", [sys.executable, os.path.join(ROOT, "scripts", "lib", "summary.py"),
+                                 "--no-plots", run])):
+                with open("/dev/full", "w") as full:
+                    p = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True, env=env,
+                                       timeout=120)
+                self.assertEqual(p.returncode, 1, (cmd, p.stderr))
+                self.assertIn(f"{prog}: writing the results to stdout failed", p.stderr)
+                self.assertNotIn("Traceback", p.stderr)
+                self.assertNotIn("Exception ignored", p.stderr)
+
+
+class HalfPeer(unittest.TestCase):
+    """verify/peer/torch_half_peer.py: a table with or without torch; bad flags are errors."""
+
+    def peer(self, *args):
+        return subprocess.run([sys.executable, os.path.join(ROOT, "verify", "peer", "torch_half_peer.py"),
+                               *args], capture_output=True, text=True, timeout=300)
+
+    def test_bad_bin_is_a_usage_error(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = self.peer("--bin", d)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn("no executable focal-reference", p.stderr)
+            no_traceback(self, p)
+
+    def test_table_with_or_without_torch(self):
+        bindir = os.path.join(build_dir(), "bin")
+        if not os.access(os.path.join(bindir, "focal-eval"), os.X_OK):
+            self.skipTest("focal-eval is not built (set FOCAL_BUILD_DIR)")
+        p = self.peer("--bin", bindir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        no_traceback(self, p)
+        rows = [line for line in p.stdout.splitlines() if line.startswith("| fp16 ") or line.startswith("| bf16 ")]
+        self.assertEqual(len(rows), 32, p.stdout)
+        self.assertTrue(all("(= exact in" in r.split("|")[8] for r in rows), p.stdout)
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([sys.executable, os.path.join(ROOT, "verify", "peer", "torch_half_peer.py"),
+                                "--bin", bindir], stdout=full, stderr=subprocess.PIPE, text=True, timeout=300)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("writing the table to stdout failed", p.stderr)
+        self.assertNotIn("Traceback", p.stderr)
+
+    def test_rounding_to_the_dtype_without_torch(self):
+        sys.path.insert(0, os.path.join(ROOT, "verify", "peer"))
+        try:
+            import torch_half_peer as thp
+        finally:
+            sys.path.pop(0)
+        import struct
+        for v in (1.0, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 65504.0, 65520.0, -65519.0, 2 ** -25,
+                  3 * 2 ** -26, 1e-9, -4.34e-06):
+            try:
+                want = struct.unpack("<e", struct.pack("<e", v))[0]
+            except OverflowError:
+                want = math.copysign(math.inf, v)
+            self.assertEqual(thp.in_dtype(v, "fp16"), want, v)
+        self.assertEqual(thp.in_dtype(1 + 2 ** -8, "bf16"), 1.0)              # tie to even
+        self.assertEqual(thp.in_dtype(1 + 3 * 2 ** -8, "bf16"), 1 + 2 ** -6)  # tie to even, up
+        self.assertEqual(thp.in_dtype(2.0 ** -133 * 0.75, "bf16"), 2.0 ** -133)
+        self.assertEqual(thp.in_dtype(3.5e38, "bf16"), math.inf)
 
 
 class DeviceSummary(unittest.TestCase):

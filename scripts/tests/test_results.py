@@ -112,6 +112,30 @@ class FocalBenchCommandLine(unittest.TestCase):
             self.assertIn(f"kernel '{k}' is unavailable here", p.stderr)
 
 
+    def test_stdout_not_writable_is_an_error(self):
+        bench = focal_bench()
+        if bench is None:
+            self.skipTest("focal-bench is not built (set FOCAL_BUILD_DIR)")
+        for args in (["--benchmark_list_tests", "--focal_sizes=10", "--focal_kernels=scalar"],
+                     ["--focal_sizes=10", "--focal_kernels=scalar", "--focal_layouts=dense_bf16",
+                      "--benchmark_min_time=0.001", "--benchmark_filter=focal_sum"],
+                     ["--version"]):
+            with open("/dev/full", "w") as full:
+                p = subprocess.run([bench, *args], stdout=full, stderr=subprocess.PIPE, text=True,
+                                   timeout=120)
+            self.assertEqual(p.returncode, 1, (args, p.stderr[-300:]))
+            self.assertIn("writing the results to stdout failed", p.stderr)
+
+    def test_repeated_list_items_run_once(self):
+        # a kernel, layout or size named twice is benchmarked once (no duplicate names in the JSON)
+        p = self.bench("--benchmark_list_tests", "--focal_sizes=10,10", "--focal_kernels=scalar,scalar",
+                       "--focal_layouts=dense_fp16,dense_fp16")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        listed = p.stdout.split()
+        self.assertIn("focal_sum/scalar/dense_fp16/n:1024/real_time", listed)
+        self.assertEqual(len(listed), len(set(listed)), listed)
+
+
 class Fixtures(unittest.TestCase):
     """The fixtures are a real run: Google Benchmark's shape and our conventions."""
 
@@ -242,6 +266,11 @@ class BadFiles(unittest.TestCase):
             self.assertRejects(write(d, "b.json", '{"benchmarks": [{"name": "focal_sum/a/dense/n:4", '
                                                   '"items_per_second": 1e400}]}'), "items_per_second")
             self.assertRejects(self.bench_with(d, {"time_unit": "fortnights"}), "time_unit")
+            # adversarial pass: these raised TypeError (a traceback) instead of the file's error
+            self.assertRejects(self.bench_with(d, {"bytes_per_second": "x"}), "bytes_per_second.*finite positive")
+            self.assertRejects(self.bench_with(d, {"bytes_per_second": [1]}), "bytes_per_second.*finite positive")
+            self.assertRejects(self.bench_with(d, {"time_unit": []}), "time_unit.*ns, us, ms or s")
+            self.assertRejects(self.bench_with(d, {"time_unit": {"a": 1}}), "time_unit.*ns, us, ms or s")
             self.assertRejects(write(d, "b.json", '{"benchmarks": [], "context": []}'), "context: expected an object")
 
     def test_verify_types(self):

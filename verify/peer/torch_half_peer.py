@@ -13,6 +13,8 @@ Gradient: both in the tensor's dtype (torch autograd; ours Outputs::grad_half). 
 """
 import argparse
 import math
+import os
+import signal
 import subprocess
 import sys
 
@@ -24,11 +26,21 @@ ALPHA, GAMMA = 0.25, 2.0
 
 
 def run(cmd, lines):
-    out = subprocess.run(cmd, input="".join(f"{x} {t}\n" for x, t in lines), text=True,
-                         capture_output=True)
+    try:
+        out = subprocess.run(cmd, input="".join(f"{x} {t}\n" for x, t in lines), text=True,
+                             capture_output=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as e:
+        sys.exit(f"torch_half_peer: {' '.join(cmd)} could not run: {e}")
     if out.returncode != 0:
         sys.exit(f"torch_half_peer: {' '.join(cmd)} failed: {out.stderr.strip()}")
-    return [tuple(float(v) for v in line.split()) for line in out.stdout.splitlines()]
+    try:
+        rows = [tuple(float(v) for v in line.split()) for line in out.stdout.splitlines()]
+    except ValueError:
+        rows = []
+    if len(rows) != len(lines) or any(len(r) != 2 for r in rows):
+        sys.exit(f"torch_half_peer: {' '.join(cmd)}: expected {len(lines)} lines 'loss grad', "
+                 f"got: {out.stdout[:200]!r}")
+    return rows
 
 
 def torch_rows(dtype_name, device):
@@ -38,9 +50,9 @@ def torch_rows(dtype_name, device):
     except ImportError as e:
         return None, f"not installed ({e})"
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[dtype_name]
-    x = torch.tensor([c[0] for c in CASES], dtype=dtype, device=device, requires_grad=True)
-    t = torch.tensor([c[1] for c in CASES], dtype=dtype, device=device)
-    try:
+    try:  # (a device this machine lacks, e.g. cuda without a GPU, is the peer's failure too)
+        x = torch.tensor([c[0] for c in CASES], dtype=dtype, device=device, requires_grad=True)
+        t = torch.tensor([c[1] for c in CASES], dtype=dtype, device=device)
         loss = sigmoid_focal_loss(x, t, alpha=ALPHA, gamma=GAMMA, reduction="none")
         loss.sum().backward()
     except Exception as e:  # noqa: BLE001 -- the peer's failure is the result
@@ -59,10 +71,19 @@ def verdict(got, exact):
     return f"{got:.3g}" + (f" (**{rel:.0%} off**)" if rel > 0.01 else "")
 
 
+# (fraction bits, least normal exponent, largest finite) of each half dtype.
+HALF_FORMATS = {"fp16": (10, -14, 65504.0), "bf16": (7, -126, (2 - 2 ** -7) * 2.0 ** 127)}
+
+
 def in_dtype(v, dtype_name):
-    import torch
-    dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}[dtype_name]
-    return torch.tensor(v, dtype=torch.float64).to(dtype).item()
+    """v rounded to nearest even in the dtype (overflow to inf), without torch (ours is
+    checked whether or not torch is installed)."""
+    frac, emin, largest = HALF_FORMATS[dtype_name]
+    if v == 0 or not math.isfinite(v):
+        return v
+    q = 2.0 ** (max(math.frexp(v)[1] - 1, emin) - frac)   # the spacing of the dtype at v
+    r = round(v / q) * q                                  # exact quotient; round() ties to even
+    return math.copysign(math.inf, v) if abs(r) > largest else r
 
 
 def grad_verdict(got, exact, d):
@@ -86,11 +107,22 @@ def main():
     ap.add_argument("--kernel", default="",
                     help="the focal kernel for our column (default: the one focal-eval dispatches to)")
     a = ap.parse_args()
+    for tool in ("focal-reference", "focal-eval"):
+        if not os.access(os.path.join(a.bin, tool), os.X_OK):
+            ap.error(f"--bin {a.bin}: no executable {tool} there (expected the build's bin/)")
+    try:
+        import torch
+        import torchvision
+        peer = f"torchvision {torchvision.__version__} (torch {torch.__version__}, {a.device})"
+    except ImportError as e:
+        torch, peer = None, f"torchvision not installed ({e})"
+    if torch is not None:
+        try:
+            torch.device(a.device)
+        except (RuntimeError, ValueError) as e:
+            ap.error(f"--device {a.device}: not a torch device ({str(e).splitlines()[0]})")
     truth = run([f"{a.bin}/focal-reference", "--alpha", str(ALPHA), "--gamma", str(GAMMA)], CASES)
-    import torch
-    import torchvision
-    print(f"torchvision {torchvision.__version__} (torch {torch.__version__}, {a.device}), "
-          f"alpha {ALPHA}, gamma {GAMMA}; ours: focal-eval {kernel_arg(a.kernel)} --dtype D\n")
+    print(f"{peer}, alpha {ALPHA}, gamma {GAMMA}; ours: focal-eval {kernel_arg(a.kernel)} --dtype D\n")
     print("| dtype | x | t | exact loss | ours loss (fp32) | torchvision loss | exact grad "
           "| ours grad (dtype) | torchvision grad (dtype) |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -107,4 +139,11 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # quiet when piped into head
+    try:
+        main()
+        sys.stdout.flush()
+    except OSError as e:   # the table cannot be written (a full disk): say so, exit 1
+        print(f"torch_half_peer: writing the table to stdout failed: {e.strerror or e}", file=sys.stderr)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

@@ -151,5 +151,28 @@ echo "61 1 $off ${truth#* }" | "$ref" --check 2e-5 --gamma 0.5 > "$tmp/o" \
   && bad "reference: a subnormal result 10 ULP off passes a relative bound: $(cat "$tmp/o")" \
   || ok "reference: a subnormal result 10 ULP off fails a relative bound"
 
+# focal-verify's outputs (adversarial pass): a report or line that cannot reach stdout is exit 2
+# with a message, not exit 0; --json naming a FIFO (or /dev/stdout, a device) is written through,
+# not replaced by a regular file renamed over it (as root that replaced /dev/full itself).
+fv=("$bin/focal-verify" --quick --kernels scalar_ff --gamma 2 --alpha 0.25)
+for args in "--version" "--machine-id" "--help"; do
+  "$bin/focal-verify" $args > /dev/full 2> "$tmp/e"; rc=$?
+  [ $rc = 2 ] && grep -q "writing the results" "$tmp/e" && ok "focal-verify $args on /dev/full: exit 2" \
+    || bad "focal-verify $args on /dev/full: exit $rc $(cat "$tmp/e")"
+done
+"${fv[@]}" > /dev/full 2> "$tmp/e"; rc=$?
+[ $rc = 2 ] && grep -q "writing the results" "$tmp/e" && ok "focal-verify report on /dev/full: exit 2" \
+  || bad "focal-verify report on /dev/full: exit $rc $(tail -2 "$tmp/e")"
+mkfifo "$tmp/fifo"
+timeout 120 cat "$tmp/fifo" > "$tmp/fifo.json" & reader=$!
+"${fv[@]}" --json "$tmp/fifo" > /dev/null 2> "$tmp/e"; rc=$?
+[ -p "$tmp/fifo" ] || kill "$reader" 2>/dev/null  # replaced: the reader would wait for nothing
+wait "$reader" 2>/dev/null
+if [ $rc = 0 ] && [ -p "$tmp/fifo" ] && grep -q '"kernels"' "$tmp/fifo.json"; then
+  ok "focal-verify --json FIFO: written through, the FIFO kept"
+else
+  bad "focal-verify --json FIFO: exit $rc, fifo kept: $([ -p "$tmp/fifo" ] && echo yes || echo no), $(tail -1 "$tmp/e")"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

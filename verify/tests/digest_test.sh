@@ -35,6 +35,13 @@ for args in "" "--kernel nope" "--kernel scalar --gammas 9" "--kernel scalar --r
     || bad "bad usage '$args': exit $rc $(cat "$tmp/e")"
 done
 "$bin/focal-digest" --help | grep -q "usage: focal-digest" && ok "--help" || bad "--help"
+# Results that cannot be written are an error, not a silent exit 0 (adversarial pass).
+for args in "--kernel scalar --gammas 2 --range 0:0x100 --threads 1" "--help" "--version"; do
+  # shellcheck disable=SC2086
+  "$bin/focal-digest" $args > /dev/full 2> "$tmp/e"; rc=$?
+  [ $rc = 1 ] && grep -q "writing the results" "$tmp/e" && ok "'$args' on /dev/full: exit 1" \
+    || bad "'$args' on /dev/full: exit $rc $(cat "$tmp/e")"
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

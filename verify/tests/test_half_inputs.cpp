@@ -166,5 +166,28 @@ TEST_P(HalfInputs, BadInputNamesArgumentAndWholeInputIndex) {
 
 FOCAL_INSTANTIATE_PER_KERNEL(HalfInputs);
 
+// A fused path (KernelInfo::run_half, part of the public kernel interface) that flags a bad
+// target on a labels input: the driver only locates bad dense targets, so this must not touch
+// the dense view (it dereferenced a null HalfDenseInput). As with fp32 labels, validated
+// before the kernel ran, there is nothing to report.
+bool flagging_run_half(const HalfInput&, const Params&, const Outputs&, Partial* r) {
+  *r = Partial{1.5, 3, true};
+  return true;
+}
+
+TEST(HalfDriver, LabelsFlaggedByAFusedPathDoNotCrash) {
+  KernelInfo k = find_kernel("scalar");
+  k.run_half = flagging_run_half;
+  std::vector<std::uint16_t> bits(6, 0x3c00);
+  std::vector<std::int32_t> labels = {0, 3};
+  const auto r = focal_loss(k, HalfLabelInput{bits, labels, 3, Dtype::fp16});
+  EXPECT_EQ(r.sum, 1.5);
+  EXPECT_EQ(r.count, 3u);
+  std::vector<std::uint8_t> t(6, 1);  // dense: the flag is located (no bad target: no error)
+  EXPECT_EQ(focal_loss(k, HalfDenseInput{bits, t, Dtype::fp16}).sum, 1.5);
+  t[4] = 7;
+  expect_error([&] { focal_loss(k, HalfDenseInput{bits, t, Dtype::fp16}); }, "'targets[4]'");
+}
+
 }  // namespace
 }  // namespace focal::testing

@@ -5,7 +5,8 @@
 // loop) is checked in about a minute per kernel instead of re-running the MPFR-grade exhaustive
 // proof (focal-verify --exhaustive, about an hour), which then stays valid.
 //   focal-digest --kernel NAME [--gammas LIST] [--threads N] [--range LO:HI]
-// Exit: 0 done, 1 kernel unavailable or a bad input reported by the library, 2 bad command line.
+// Exit: 0 done, 1 kernel unavailable, a bad input reported by the library or stdout not written,
+// 2 bad command line.
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -19,6 +20,7 @@
 
 #include "focal/focal.hpp"
 #include "focal_support/version.hpp"
+#include "text_io.hpp"
 
 namespace {
 
@@ -31,7 +33,8 @@ void print_usage(std::FILE* f) {
       "  --threads worker threads, 1..256 (default: the CPUs)\n"
       "  --range   x bit patterns [LO, HI), hex or decimal, LO < HI <= 2^32 (default all)\n"
       "Prints one digest per (gamma, t) of the loss and gradient bits, and one of them all.\n"
-      "Exit: 0 done, 1 kernel unavailable or a library error, 2 bad command line.\n",
+      "Exit: 0 done, 1 kernel unavailable, a library error or stdout not written, 2 bad command\n"
+      "line.\n",
       f);
 }
 
@@ -98,10 +101,10 @@ int main(int argc, char** argv) {
       if (!(lo < hi && hi <= (std::uint64_t{1} << 32))) usage_error("--range: expected LO < HI <= 2^32");
     } else if (a == "--version") {
       std::printf("%s\n", focal::support::version_line("focal-digest").c_str());
-      return 0;
+      return focal::tools::finish_output("focal-digest");
     } else if (a == "--help" || a == "-h") {
       print_usage(stdout);
-      return 0;
+      return focal::tools::finish_output("focal-digest");
     } else {
       usage_error("unknown argument '" + a + "'");
     }
@@ -171,5 +174,5 @@ int main(int argc, char** argv) {
       std::printf("gamma %g t %d: %016" PRIx64 "\n", gammas[gi], t, d);
     }
   std::printf("all: %016" PRIx64 "\n", all);
-  return 0;
+  return focal::tools::finish_output("focal-digest");  // a full disk or closed pipe is an error
 }

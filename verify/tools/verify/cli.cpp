@@ -9,6 +9,7 @@
 
 #include "focal_support/machine.hpp"
 #include "focal_support/version.hpp"
+#include "../text_io.hpp"
 
 namespace fv {
 
@@ -159,13 +160,13 @@ Config parse(int argc, char** argv) {
       c.verbose = true;
     } else if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
-      std::exit(0);
+      std::exit(focal::tools::finish_output("focal-verify") ? 2 : 0);
     } else if (a == "--version") {
       std::printf("%s\n", focal::support::version_line("focal-verify").c_str());
-      std::exit(0);
+      std::exit(focal::tools::finish_output("focal-verify") ? 2 : 0);
     } else if (a == "--machine-id") {
       std::printf("%s\n", focal::support::machine().id.c_str());
-      std::exit(0);
+      std::exit(focal::tools::finish_output("focal-verify") ? 2 : 0);
     } else {
       throw UsageError("unknown argument '" + a + "'");
     }

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 
+#include "../text_io.hpp"
 #include "cli.hpp"
 #include "exhaustive.hpp"
 #include "sampled.hpp"
@@ -52,8 +53,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    if (cfg.mode == fv::Mode::exhaustive) return fv::report_exhaustive(cfg, fv::run_exhaustive(cfg));
-    return fv::report_sampled(cfg, fv::run_sampled(cfg));
+    const int rc = cfg.mode == fv::Mode::exhaustive
+                       ? fv::report_exhaustive(cfg, fv::run_exhaustive(cfg))
+                       : fv::report_sampled(cfg, fv::run_sampled(cfg));
+    // A report that did not reach stdout (a full disk) is an error (2), not a silent verdict.
+    return focal::tools::finish_output("focal-verify") ? 2 : rc;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "focal-verify: error: %s\n", e.what());
     return 2;
