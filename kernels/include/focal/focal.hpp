@@ -100,8 +100,12 @@ std::uint16_t float_to_half(float v, Dtype dtype);
 // Optional per-element outputs: an empty span means "not requested"; otherwise the size must
 // equal the number of logits. Ignored elements get 0 in both.
 // Aliasing: an output may be exactly the logits (in place: loss.data() == logits.data() or
-// grad.data() == logits.data()); any other overlap -- partial with the logits, any with the
-// targets or labels, or loss with grad -- is an invalid_argument.
+// grad.data() == logits.data(); with half logits grad_half.data() == logits.data()); any other
+// overlap -- partial with the logits, a float output over half logits, any with the targets or
+// labels, or between outputs -- is an invalid_argument. Bad dense/soft target values are found in
+// the kernel's pass (no second pass over the targets), so a call that throws for them has already
+// written its outputs: in place, the logits are then gone; call throw_if_bad_targets() first when
+// they must survive a bad target.
 //   loss[i]: the unreduced loss of element i;
 //   grad[i]: d(reduced loss)/d logits[i] (so it already carries 1/count or 1/normalizer).
 //   grad_half[i]: the same gradient in the logits' dtype (half inputs only; an error with fp32
