@@ -22,17 +22,7 @@ namespace {
 using cuda_detail::kChunk;
 using verify::half_decode;
 using verify::half_round;
-
-std::uint32_t bits_of(float f) {
-  std::uint32_t b;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
-float float_of(std::uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, sizeof f);
-  return f;
-}
+constexpr auto bits_of = verify::float_bits;
 
 template <Dtype D>
 void check_every_pattern_in() {
@@ -48,40 +38,10 @@ void check_every_pattern_in() {
   }
 }
 
-// The floats whose rounding to D is checked (each with its negation).
-template <Dtype D>
-std::vector<float> rounding_inputs() {
-  std::vector<float> in;
-  for (std::uint32_t h = 0; h < 65536; ++h) {
-    const double v = half_decode(std::uint16_t(h), D);
-    in.push_back(float(v));
-    const double next = half_decode(std::uint16_t(h + 1), D);
-    if ((h & 0x7fffu) == 0x7fffu || !std::isfinite(v) || !std::isfinite(next)) continue;
-    const float mid = float((v + next) / 2);  // exact in float
-    in.push_back(mid);
-    in.push_back(std::nextafter(mid, 0.0f));
-    in.push_back(std::nextafter(mid, 2 * mid));
-  }
-  for (std::uint64_t b = 0; b < (std::uint64_t{1} << 32); b += 65521)  // prime stride
-    in.push_back(float_of(std::uint32_t(b)));
-  // Every float from the largest subnormal half's neighbourhood down to 0 at a fine stride, and
-  // every float around fp16's overflow threshold 65520 and the least normal 2^-14.
-  for (std::uint32_t b = 0; b < 0x38900000u; b += 4099) in.push_back(float_of(b));
-  for (std::uint32_t b = 0x477fe000u; b < 0x47801000u; ++b) in.push_back(float_of(b));
-  for (std::uint32_t b = 0x387fe000u; b < 0x38801000u; ++b) in.push_back(float_of(b));
-  in.push_back(65519.996f);
-  in.push_back(65520.0f);
-  in.push_back(float_of(0x7fc00000u));  // quiet NaN, signalling NaN with payloads
-  in.push_back(float_of(0x7f800001u));
-  in.push_back(float_of(0x7fbfe000u));
-  const std::size_t n = in.size();
-  for (std::size_t i = 0; i < n; ++i) in.push_back(-in[i]);
-  return in;
-}
 
 template <Dtype D>
 void check_rounding_out() {
-  for (const float v : rounding_inputs<D>()) {
+  for (const float v : verify::half_rounding_inputs(D)) {
     const std::uint16_t h = cuda_detail::to_half<D>(v);
     ASSERT_EQ(h, float_to_half(v, D)) << to_string(D) << " " << v << " bits " << bits_of(v);
     if (std::isnan(v)) {

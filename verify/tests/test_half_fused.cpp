@@ -30,16 +30,8 @@ namespace {
 using verify::half_decode;
 using verify::half_round;
 
-std::uint32_t bits_of(float f) {
-  std::uint32_t b;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
-float float_of(std::uint32_t b) {
-  float f;
-  std::memcpy(&f, &b, sizeof f);
-  return f;
-}
+constexpr auto bits_of = verify::float_bits;
+constexpr auto float_of = verify::bits_float;
 
 struct NamedEntry {
   const char* name;
@@ -72,23 +64,8 @@ TEST(HalfLoaders, EveryPatternInAndEveryRoundingOut) {
           ASSERT_TRUE(double(f[i]) == v && std::signbit(f[i]) == std::signbit(v)) << h;
         ASSERT_EQ(bits_of(f[i]), bits_of(half_to_float(h, d))) << h;
       }
-      // Out: every half value, the midpoints to its upper neighbour and one float either side,
-      // and a stride through all float bit patterns (every exponent, both signs, NaN, inf).
-      std::vector<float> in;
-      for (std::uint32_t h = 0; h < 65536; ++h) {
-        const double v = half_decode(std::uint16_t(h), d);
-        in.push_back(float(v));
-        const double next = half_decode(std::uint16_t(h + 1), d);
-        if ((h & 0x7fffu) == 0x7fffu || !std::isfinite(v) || !std::isfinite(next)) continue;
-        const float mid = float((v + next) / 2);  // exact in float
-        in.push_back(mid);
-        in.push_back(std::nextafter(mid, 0.0f));
-        in.push_back(std::nextafter(mid, 2 * mid));
-      }
-      for (std::uint64_t b = 0; b < (std::uint64_t{1} << 32); b += 65521)  // prime stride
-        in.push_back(float_of(std::uint32_t(b)));
-      in.push_back(65519.996f);  // just below fp16's overflow threshold 65520
-      in.push_back(65520.0f);
+      // Out: every value, midpoint and edge of verify::half_rounding_inputs.
+      const std::vector<float> in = verify::half_rounding_inputs(d);
       std::vector<std::uint16_t> out(in.size(), 0xdead);
       e->float_to_half(in.data(), out.data(), out.size(), d);
       for (std::size_t i = 0; i < in.size(); ++i) {
