@@ -14,6 +14,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "focal/ff.hpp"     // ScalarOps bit casts
 #include "focal/focal.hpp"  // Dtype
 #include "focal/math.hpp"   // FOCAL_HD
 #include "plan.hpp"
@@ -30,23 +31,10 @@ struct Half {
 template <class X>
 inline constexpr bool is_half_v = !std::is_same_v<X, float>;
 
-FOCAL_HD inline std::uint32_t float_bits(float f) {
-#if defined(__CUDA_ARCH__)
-  return __float_as_uint(f);
-#else
-  std::uint32_t b;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-#endif
-}
+// The bit casts of the element's lane ops (memcpy on the host, __float_as_int on the device).
+FOCAL_HD inline std::uint32_t float_bits(float f) { return std::uint32_t(ff::ScalarOps::bits(f)); }
 FOCAL_HD inline float bits_float(std::uint32_t b) {
-#if defined(__CUDA_ARCH__)
-  return __uint_as_float(b);
-#else
-  float f;
-  std::memcpy(&f, &b, sizeof f);
-  return f;
-#endif
+  return ff::ScalarOps::from_bits(std::int32_t(b));
 }
 
 template <Dtype D>
