@@ -181,9 +181,12 @@ void probe_copy(benchmark::State& state) {
   state.SetBytesProcessed(std::int64_t(state.iterations()) * std::int64_t(bytes_per_iter));
 }
 
-void run_kernel(benchmark::State& state, const focal::KernelInfo* k, bool grad, Layout layout) {
+// with_threads: the benchmark has the second argument (threads:k, openmp kernels only); reading
+// range(1) of a one-argument benchmark is out of bounds.
+void run_kernel(benchmark::State& state, const focal::KernelInfo* k, bool grad, Layout layout,
+                bool with_threads) {
   const auto n = std::size_t(state.range(0));
-  const int threads = state.range(1) > 0 ? int(state.range(1)) : 0;
+  const int threads = with_threads && state.range(1) > 0 ? int(state.range(1)) : 0;
   const Data& d = data_for(n);
   if (threads > 0) set_threads(threads);
   const std::size_t items = fb::layout_logits(layout, n);
@@ -402,7 +405,7 @@ void register_all(const Config& cfg, const std::vector<const focal::KernelInfo*>
       for (bool grad : {false, true})
         for (Layout layout : cfg.layouts) {
           auto* b = benchmark::RegisterBenchmark(fb::kernel_family(grad, name, layout).c_str(),
-                                                 run_kernel, k, grad, layout);
+                                                 run_kernel, k, grad, layout, omp);
           b->UseRealTime();
           if (!omp) {
             b->ArgName(fb::kArgN)->Arg(n);
