@@ -107,14 +107,6 @@ Partial over_chunks(std::size_t chunks, std::size_t elements, Chunk&& chunk) {
   return total;
 }
 
-// The SIMD arguments for the elements from `offset` on.
-simd::Args args_at(const Params& p, const Outputs& out, std::size_t offset) {
-  auto at = [offset](auto span) { return span.empty() ? nullptr : span.data() + offset; };
-  simd::Args a{math::balance(p.alpha), p.gamma, p.grad_scale, at(out.loss), at(out.grad), p.alpha};
-  a.grad_half = at(out.grad_half);
-  return a;
-}
-
 // Chunks of kChunkElements elements: run(i0, len) for each.
 template <class Run>
 Partial element_chunks(std::size_t n, Run&& run) {
@@ -142,19 +134,21 @@ Partial openmp_run(const Input& in, const Params& p, const Outputs& out) {
       in,
       [&](const DenseInput& d) {
         return element_chunks(d.logits.size(), [&](std::size_t i0, std::size_t len) {
-          return e.dense(d.logits.data() + i0, d.targets.data() + i0, len, args_at(p, out, i0));
+          return e.dense(d.logits.data() + i0, d.targets.data() + i0, len,
+                         simd::args_at(p, out, i0));
         });
       },
       [&](const SoftInput& s) {
         return element_chunks(s.logits.size(), [&](std::size_t i0, std::size_t len) {
-          return e.soft(s.logits.data() + i0, s.targets.data() + i0, len, args_at(p, out, i0));
+          return e.soft(s.logits.data() + i0, s.targets.data() + i0, len,
+                        simd::args_at(p, out, i0));
         });
       },
       [&](const LabelInput& l) {
         const std::size_t c = l.num_classes;
         return row_chunks(l.labels.size(), c, [&](std::size_t r0, std::size_t rows) {
           return e.labels(l.logits.data() + r0 * c, l.labels.data() + r0, rows, c,
-                          args_at(p, out, r0 * c));
+                          simd::args_at(p, out, r0 * c));
         });
       });
 }
@@ -166,13 +160,13 @@ bool openmp_run_half(const HalfInput& in, const Params& p, const Outputs& out, P
   if (const auto* d = std::get_if<HalfDenseInput>(&in)) {
     *result = element_chunks(d->logits.size(), [&](std::size_t i0, std::size_t len) {
       return e.dense_half(d->logits.data() + i0, d->dtype, d->targets.data() + i0, len,
-                          args_at(p, out, i0));
+                          simd::args_at(p, out, i0));
     });
   } else if (const auto* l = std::get_if<HalfLabelInput>(&in)) {
     const std::size_t c = l->num_classes;
     *result = row_chunks(l->labels.size(), c, [&](std::size_t r0, std::size_t rows) {
       return e.labels_half(l->logits.data() + r0 * c, l->dtype, l->labels.data() + r0, rows, c,
-                           args_at(p, out, r0 * c));
+                           simd::args_at(p, out, r0 * c));
     });
   }
   return true;

@@ -43,6 +43,11 @@ const Entry& avx512_entry();
 // The fast tier (float lanes) from the AVX2 unit (avx2_fast; no AVX-512 one: simd_kernels.cpp).
 const Entry& avx2_fast_entry();
 
+// The arguments of the elements from `offset` on (offset 0: the whole input), from the driver's
+// parameters and outputs; used by run_entry, run_half_entry and the openmp kernel's chunks.
+// Defined in the baseline unit simd_kernels.cpp (no inline copy compiled with AVX flags).
+Args args_at(const Params& p, const Outputs& out, std::size_t offset = 0);
+
 // Runs an Input through an entry (dispatch over the layout variant); used by the registry
 // entries and by the openmp kernel.
 Partial run_entry(const Entry& e, const Input& in, const Params& p, const Outputs& out);

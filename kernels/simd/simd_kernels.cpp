@@ -25,10 +25,15 @@
 namespace focal {
 namespace simd {
 
+Args args_at(const Params& p, const Outputs& out, std::size_t offset) {
+  auto at = [offset](auto span) { return span.empty() ? nullptr : span.data() + offset; };
+  Args a{math::balance(p.alpha), p.gamma, p.grad_scale, at(out.loss), at(out.grad), p.alpha};
+  a.grad_half = at(out.grad_half);
+  return a;
+}
+
 Partial run_entry(const Entry& e, const Input& in, const Params& p, const Outputs& out) {
-  const Args a{math::balance(p.alpha), p.gamma, p.grad_scale,
-               out.loss.empty() ? nullptr : out.loss.data(),
-               out.grad.empty() ? nullptr : out.grad.data(), p.alpha};
+  const Args a = args_at(p, out);
   return visit_layout(
       in,
       [&](const DenseInput& d) {
@@ -45,10 +50,7 @@ Partial run_entry(const Entry& e, const Input& in, const Params& p, const Output
 bool run_half_entry(const Entry& e, const HalfInput& in, const Params& p, const Outputs& out,
                     Partial* result) {
   if (!e.dense_half || !ff::is_int_gamma(p.gamma)) return false;
-  Args a{math::balance(p.alpha), p.gamma, p.grad_scale,
-         out.loss.empty() ? nullptr : out.loss.data(),
-         out.grad.empty() ? nullptr : out.grad.data(), p.alpha};
-  a.grad_half = out.grad_half.empty() ? nullptr : out.grad_half.data();
+  const Args a = args_at(p, out);
   if (const auto* d = std::get_if<HalfDenseInput>(&in))
     *result = e.dense_half(d->logits.data(), d->dtype, d->targets.data(), d->logits.size(), a);
   else if (const auto* l = std::get_if<HalfLabelInput>(&in))
