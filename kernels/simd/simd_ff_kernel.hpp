@@ -81,22 +81,107 @@ struct FFKernel {
     }
   }
 
+  // ---- the dense loop: the main path in stages over blocks of pairs -------------------------
+  // The element's main path is one ~150-cycle dependency chain per vector; run back to back,
+  // the chains of consecutive vectors fill the out-of-order scheduler and the FP pipes idle. So
+  // a block of kStagePairs pairs (two vectors interleaved op by op, PairOps) runs stage 1 (exp)
+  // for every pair, then stage 2, then stage 3 and the stores, with the values in between in
+  // memory (exact: the same bits as ff::Element::main). Measured in bench/NOTES.md.
+  static constexpr std::size_t kStagePairs = 4;
+  using P = Pair<F>;
+  using PM = Pair<M>;
+  static P load_pair(const float* p) { return {F::load_aligned(p), F::load_aligned(p + N)}; }
+  static void store_pair(const P& v, float* p) {
+    v.a.store_aligned(p);
+    v.b.store_aligned(p + N);
+  }
+  static PM pair_targets(const std::uint8_t* t, M& bad) {
+    return {G::load_targets(t, bad), G::load_targets(t + N, bad)};
+  }
+  template <bool kGrad, class Src>
+  static void store_pair_out(const math::LossGrad<P>& v, const Out& o, Sum& sum) {
+    store<kGrad, Src>({v.loss.a, v.grad.a}, o, sum);
+    store<kGrad, Src>({v.loss.b, v.grad.b}, o.at(N), sum);
+  }
+
+  // kStagePairs pairs from x, t, in order (the sum adds in the order of the unstaged loop). A
+  // pair with a lane outside the main path (|z| > 80, NaN) is computed whole in stage 1.
+  template <bool kGrad, bool kExactW, class Src, class E2>
+  static void staged_block(const E2& el2, const typename Src::T* x, const std::uint8_t* t,
+                           const Out& o, Sum& sum, M& bad) {
+    constexpr std::size_t L = 2 * N, B = kStagePairs;
+    alignas(64) float zb[B][L], e_hi[B][L], e_lo[B][L];  // whole pairs: loss, grad in e_hi, e_lo
+    alignas(64) float mid[B][kGrad ? 6 : 4][L];
+    bool whole[B];
+    for (std::size_t b = 0; b < B; ++b) {
+      __builtin_prefetch(x + b * L + kPrefetch);
+      __builtin_prefetch(t + b * L + kPrefetch);
+      const P xv{Src::load(x + b * L), Src::load(x + b * L + N)};
+      const PM pos = pair_targets(t + b * L, bad);
+      const P z = E2::signed_z(xv, pos);
+      whole[b] = !E2::Lanes::all(E2::in_main(z));
+      if (whole[b]) {
+        const auto v = el2.template binary<kGrad>(xv, pos);
+        store_pair(v.loss, e_hi[b]);
+        store_pair(v.grad, e_lo[b]);
+        continue;
+      }
+      const auto e = E2::stage_exp(z);
+      store_pair(z, zb[b]);
+      store_pair(e.hi, e_hi[b]);
+      store_pair(e.lo, e_lo[b]);
+    }
+    for (std::size_t b = 0; b < B; ++b) {
+      if (whole[b]) continue;
+      const auto m = E2::template stage_mid<kGrad>(load_pair(zb[b]),
+                                                   {load_pair(e_hi[b]), load_pair(e_lo[b])});
+      store_pair(m.q.hi, mid[b][0]);
+      store_pair(m.q.lo, mid[b][1]);
+      store_pair(m.ce.hi, mid[b][2]);
+      store_pair(m.ce.lo, mid[b][3]);
+      if constexpr (kGrad) {
+        store_pair(m.pt.hi, mid[b][4]);
+        store_pair(m.pt.lo, mid[b][5]);
+      }
+    }
+    for (std::size_t b = 0; b < B; ++b) {
+      math::LossGrad<P> v;
+      if (whole[b]) {
+        v = {load_pair(e_hi[b]), load_pair(e_lo[b])};
+      } else {
+        M unused(false);  // bad targets were collected in stage 1
+        const PM pos = pair_targets(t + b * L, unused);
+        typename E2::Mid m;
+        m.q = {load_pair(mid[b][0]), load_pair(mid[b][1])};
+        m.ce = {load_pair(mid[b][2]), load_pair(mid[b][3])};
+        if constexpr (kGrad) m.pt = {load_pair(mid[b][4]), load_pair(mid[b][5])};
+        v = el2.template stage_end<kGrad, kExactW>(el2.template weight<kExactW>(pos), m);
+        if constexpr (kGrad) v.grad = E2::grad_dx(v.grad, pos);
+      }
+      store_pair_out<kGrad, Src>(v, o.at(b * L), sum);
+    }
+  }
+
   template <bool kGrad, class Src, class E>
   [[gnu::flatten]] static Partial dense_loop(const E& el, const typename Src::T* x,
                                              const std::uint8_t* t, std::size_t n, const Out& o) {
     Sum sum;
     M bad(false);
     std::size_t i = 0;
-    // Two vectors per iteration, interleaved op by op on AVX-512 (binary_pair, simd_ff_ops.hpp).
     const auto el2 = pair_element(el);
+    // The exact-weight choice once per call (Element::binary makes it per call of its own).
+    auto blocks = [&]<bool kExactW>() {
+      for (; i + kStagePairs * 2 * N <= n; i += kStagePairs * 2 * N)
+        staged_block<kGrad, kExactW, Src>(el2, x + i, t + i, o.at(i), sum, bad);
+    };
+    if (!kGrad && ff::kExactWeightCopy<Ops> && el.exact_w)
+      blocks.template operator()<true>();
+    else
+      blocks.template operator()<false>();
     for (; i + 2 * N <= n; i += 2 * N) {
-      __builtin_prefetch(x + i + kPrefetch);
-      __builtin_prefetch(t + i + kPrefetch);
-      const F x0 = Src::load(x + i), x1 = Src::load(x + i + N);
-      const M p0 = G::load_targets(t + i, bad), p1 = G::load_targets(t + i + N, bad);
-      const auto v = binary_pair<kGrad>(el, el2, {x0, x1}, {p0, p1});
-      store<kGrad, Src>({v.loss.a, v.grad.a}, o.at(i), sum);
-      store<kGrad, Src>({v.loss.b, v.grad.b}, o.at(i + N), sum);
+      const auto v = el2.template binary<kGrad>(P{Src::load(x + i), Src::load(x + i + N)},
+                                                pair_targets(t + i, bad));
+      store_pair_out<kGrad, Src>(v, o.at(i), sum);
     }
     for (; i + N <= n; i += N)
       store<kGrad, Src>(el.template binary<kGrad>(Src::load(x + i), G::load_targets(t + i, bad)),
@@ -131,11 +216,10 @@ struct FFKernel {
       std::size_t k = 0;
       for (; k + 2 * N <= c; k += 2 * N) {  // pairs, as in dense_loop
         __builtin_prefetch(x + base + k + kPrefetch);
-        const auto v =
-            binary_pair<kGrad>(el, el2, {Src::load(x + base + k), Src::load(x + base + k + N)},
-                               {positive(label, k), positive(label, k + N)});
-        store<kGrad, Src>({v.loss.a, v.grad.a}, o.at(k), sum);
-        store<kGrad, Src>({v.loss.b, v.grad.b}, o.at(k + N), sum);
+        const auto v = el2.template binary<kGrad>(
+            P{Src::load(x + base + k), Src::load(x + base + k + N)},
+            PM{positive(label, k), positive(label, k + N)});
+        store_pair_out<kGrad, Src>(v, o.at(k), sum);
       }
       for (; k + N <= c; k += N) {
         __builtin_prefetch(x + base + k + kPrefetch);

@@ -166,21 +166,4 @@ ff::Element<PairOps<O>, K> pair_element(const ff::Element<O, K>& e) {
           P(e.s_hi), P(e.s_lo), P(e.loss_pow2), P(e.grad_pow2), e.scaled, e.exact_w};
 }
 
-// Two vectors through the element: interleaved (el2) where the register file holds both chains
-// (AVX-512: 32 registers), one after the other otherwise (AVX2's 16 registers: the interleaved
-// pair spilled so much that it ran 1.75x slower).
-template <bool kGrad, class Arch, int K>
-math::LossGrad<typename FFOps2<Arch>::F> binary_pair(const ff::Element<FFOps<Arch>, K>& el,
-                                                     const ff::Element<FFOps2<Arch>, K>& el2,
-                                                     typename FFOps2<Arch>::F x,
-                                                     typename FFOps2<Arch>::M pos) {
-  if constexpr (FFOps<Arch>::k512) {
-    return el2.template binary<kGrad>(x, pos);
-  } else {
-    const auto v0 = el.template binary<kGrad>(x.a, pos.a);
-    const auto v1 = el.template binary<kGrad>(x.b, pos.b);
-    return {{v0.loss, v1.loss}, {v0.grad, v1.grad}};
-  }
-}
-
 }  // namespace focal::simd

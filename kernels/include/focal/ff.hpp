@@ -12,7 +12,9 @@
 // five 16-entry tables are used -- no libm, no approximate-reciprocal instructions -- so every
 // instantiation computes the same bits (verify/tests/test_ff_element.cpp checks it lane by lane).
 // Ops must not contract or reorder: the kernels are compiled with -ffp-contract=off (host) and
-// --fmad=false (CUDA).
+// --fmad=false (CUDA). Locals are deliberately not const: GCC 12's scalar replacement gives up on
+// a const aggregate built by a constructor (an xsimd batch, a PairOps pair) and keeps it in
+// memory, which put ~100 dead 64-byte stores into the paired AVX-512 loop.
 //
 // The math, for z = x (t = 1) or -x (t = 0), a_t the balancing weight, K = gamma:
 //   e = exp(-|z|), r = 1/(1+e); q = 1 - p_t = (z >= 0 ? e r : r), p_t = (z >= 0 ? r : e r)
@@ -54,13 +56,13 @@ struct FF {
 // ---- error-free transformations and float-float products (unnormalized results) ------------
 template <class Ops, class F>
 FOCAL_HD inline FF<F> two_prod(F a, F b) {
-  const F p = a * b;
+  F p = a * b;
   return {p, Ops::fms(a, b, p)};
 }
 // Exact when |a| >= |b| (or a == 0).
 template <class Ops, class F>
 FOCAL_HD inline FF<F> fast_two_sum(F a, F b) {
-  const F s = a + b;
+  F s = a + b;
   return {s, b - (s - a)};
 }
 // Exact sum of two non-negative floats (ordered by max/min first).
@@ -71,12 +73,12 @@ FOCAL_HD inline FF<F> two_sum_nonneg(F a, F b) {
 // (a.hi + a.lo)(b.hi + b.lo) without the lo*lo term: relative error <= ~2^-45.
 template <class Ops, class F>
 FOCAL_HD inline FF<F> mul(FF<F> a, FF<F> b) {
-  const F p = a.hi * b.hi;
+  F p = a.hi * b.hi;
   return {p, Ops::fms(a.hi, b.hi, p) + Ops::fma(a.lo, b.hi, a.hi * b.lo)};
 }
 template <class Ops, class F>
 FOCAL_HD inline FF<F> mul(FF<F> a, F b) {
-  const F p = a.hi * b;
+  F p = a.hi * b;
   return {p, Ops::fma(a.lo, b, Ops::fms(a.hi, b, p))};
 }
 // mul(w, b) for a weight w whose low part is known to be 0 (kExact) and b.hi >= 0, b finite: the
@@ -85,7 +87,7 @@ FOCAL_HD inline FF<F> mul(FF<F> a, F b) {
 template <bool kExact, class Ops, class F>
 FOCAL_HD inline FF<F> mul_w(FF<F> w, FF<F> b) {
   if constexpr (kExact) {
-    const F p = w.hi * b.hi;
+    F p = w.hi * b.hi;
     return {p, Ops::fms(w.hi, b.hi, p) + w.hi * b.lo};
   } else {
     return mul<Ops>(w, b);
@@ -93,7 +95,7 @@ FOCAL_HD inline FF<F> mul_w(FF<F> w, FF<F> b) {
 }
 template <class Ops, class F>
 FOCAL_HD inline FF<F> sqr(FF<F> a) {
-  const F p = a.hi * a.hi;
+  F p = a.hi * a.hi;
   return {p, Ops::fma(a.hi + a.hi, a.lo, Ops::fms(a.hi, a.hi, p))};
 }
 template <class Ops, class F>
@@ -122,24 +124,24 @@ FOCAL_HD inline Exp<Ops> exp_core(typename Ops::F a, typename Ops::F a_lo) {
   using I = typename Ops::I;
   using namespace constants;
   // 1.5 * 2^23: t's low mantissa bits hold n = round(16 a / ln2), n & 15 indexes the table.
-  const F shift(12582912.0f);
-  const F t = Ops::fma(a, F(kExpScale), shift);
-  const F n = t - shift;
+  F shift(12582912.0f);
+  F t = Ops::fma(a, F(kExpScale), shift);
+  F n = t - shift;
   // Exact: n ln2hi is a multiple of 2^-28, a of 2^-29 (|a| >= ln2/32 when n != 0), and the
   // difference is below 2^-5, so it fits in 24 bits.
-  const F r_hi = Ops::fnma(n, F(kLn2Over16Hi), a);
+  F r_hi = Ops::fnma(n, F(kLn2Over16Hi), a);
   F r_lo = Ops::fnma(n, F(kLn2Over16Lo), Ops::template lookup<Table::exp2_err>(t));
   if constexpr (kLow) r_lo = r_lo + a_lo;
-  const F T = Ops::template lookup<Table::exp2>(t);
-  const F p = Ops::fma(Ops::fma(F(kExpP2), r_hi, F(kExpP1)), r_hi, F(kExpP0));
+  F T = Ops::template lookup<Table::exp2>(t);
+  F p = Ops::fma(Ops::fma(F(kExpP2), r_hi, F(kExpP1)), r_hi, F(kExpP0));
   // exp(r_hi + r_lo) - 1 - r_hi = r_hi^2 P(r_hi) + r_lo (1 + r_hi + r_hi^2/2) + O(2^-36);
   // |r_lo| reaches 2^-17, so its products with r_hi are kept.
-  const F g = r_hi * Ops::fma(r_hi, F(0.5f), F(1.0f));
-  const F s = Ops::fma(r_hi * r_hi, p, Ops::fma(r_lo, g, r_lo));
-  const FF<F> m = two_prod<Ops>(T, r_hi);
-  const FF<F> h = fast_two_sum<Ops>(T, m.hi);
-  const FF<F> e = fast_two_sum<Ops>(h.hi, h.lo + (m.lo + T * s));
-  const I k = (Ops::bits(t) - Ops::bits(shift)) >> 4;  // floor(n / 16)
+  F g = r_hi * Ops::fma(r_hi, F(0.5f), F(1.0f));
+  F s = Ops::fma(r_hi * r_hi, p, Ops::fma(r_lo, g, r_lo));
+  FF<F> m = two_prod<Ops>(T, r_hi);
+  FF<F> h = fast_two_sum<Ops>(T, m.hi);
+  FF<F> e = fast_two_sum<Ops>(h.hi, h.lo + (m.lo + T * s));
+  I k = (Ops::bits(t) - Ops::bits(shift)) >> 4;  // floor(n / 16)
   // bits(t) = bits(shift) + n, bits(shift) = 0x4b400000 = 16 * 0x4b40000, and 0x4b40000 << 23
   // vanishes mod 2^32: so (bits(t) >> 4) << 23 = k << 23 without the subtraction.
   return {e, k, (Ops::bits(t) >> 4) << 23};
@@ -149,18 +151,18 @@ FOCAL_HD inline Exp<Ops> exp_core(typename Ops::F a, typename Ops::F a_lo) {
 template <class Ops, class F>
 FOCAL_HD inline FF<F> log1p(FF<F> e) {
   using namespace constants;
-  const F tj = Ops::fma(e.hi, F(15.0f), F(12582912.0f));  // low bits: j = round(15 e)
-  const F inv = Ops::template lookup<Table::log_inv>(tj);
-  const F c = F(1.0f) - inv;  // exact (inv in [1/2, 1])
-  const FF<F> P = two_prod<Ops>(e.hi, inv);
+  F tj = Ops::fma(e.hi, F(15.0f), F(12582912.0f));  // low bits: j = round(15 e)
+  F inv = Ops::template lookup<Table::log_inv>(tj);
+  F c = F(1.0f) - inv;  // exact (inv in [1/2, 1])
+  FF<F> P = two_prod<Ops>(e.hi, inv);
   // (1 + e) inv - 1 = f: P.hi in [c/2, 2c] for j >= 1 (and c = 0 for j = 0), so P.hi - c is exact.
-  const F f = P.hi - c;
-  const F f_lo = Ops::fma(e.lo, inv, P.lo);
+  F f = P.hi - c;
+  F f_lo = Ops::fma(e.lo, inv, P.lo);
   F qp = Ops::fma(F(kLog1pQ3), f, F(kLog1pQ2));
   qp = Ops::fma(Ops::fma(qp, f, F(kLog1pQ1)), f, F(kLog1pQ0));
   // log1p(f + f_lo) = f + f^2 Q(f) + f_lo (1 - f) + O(f_lo f^2)
-  const F rest = Ops::fma(f * f, qp, Ops::fnma(f_lo, f, f_lo));
-  const FF<F> s = fast_two_sum<Ops>(Ops::template lookup<Table::log_hi>(tj), f);
+  F rest = Ops::fma(f * f, qp, Ops::fnma(f_lo, f, f_lo));
+  FF<F> s = fast_two_sum<Ops>(Ops::template lookup<Table::log_hi>(tj), f);
   // Left unnormalized (|lo| <= 2^-5 |hi| when j = 0): CE's two_sum and the products absorb it.
   return {s.hi, s.lo + (rest + Ops::template lookup<Table::log_lo>(tj))};
 }
@@ -174,7 +176,7 @@ FOCAL_HD inline FF<F> weighted_pow(FF<F> w, FF<F> q) {
   if constexpr (K == 2) return mul<Ops>(mul_w<kExactW, Ops>(w, q), q);
   if constexpr (K == 3) return mul<Ops>(mul_w<kExactW, Ops>(w, sqr<Ops>(q)), q);
   if constexpr (K == 4) {
-    const FF<F> q2 = sqr<Ops>(q);
+    FF<F> q2 = sqr<Ops>(q);
     return mul<Ops>(mul_w<kExactW, Ops>(w, q2), q2);
   }
 }
@@ -235,6 +237,7 @@ inline constexpr bool kExactWeightCopy<Ops> = Ops::kExactWeightCopy;
 // strictly smaller/larger (x86 minps/maxps semantics); no NaN reaches them on the main path.
 template <class Ops, int K>
 struct Element {
+  using Lanes = Ops;
   using F = typename Ops::F;
   using I = typename Ops::I;
   using M = typename Ops::M;
@@ -264,61 +267,97 @@ struct Element {
   // kExactW: w_lo is 0 (the same bits, fewer operations: mul_w).
   template <bool kGrad, bool kExactW>
   FOCAL_HD math::LossGrad<F> binary_w(F x, M pos) const {
-    const F z = Ops::select(pos, x, Ops::neg(x));
-    const FF<F> w{Ops::select(pos, w_hi[1], w_hi[0]),
-                  kExactW ? F(0.0f) : Ops::select(pos, w_lo[1], w_lo[0])};
-    const M in = Ops::neg_abs(z) >= F(-80.0f);  // |x| <= 80, false for NaN; -|z| is exp's input
-    // main and tail return -dFL/dz; dFL/dx = pos ? dFL/dz : -dFL/dz.
+    F z = signed_z(x, pos);
+    FF<F> w = weight<kExactW>(pos);
+    M in = in_main(z);
     math::LossGrad<F> v =
         Ops::all(in) ? main<kGrad, kExactW>(z, w) : rare<kGrad, kExactW>(z, w, pos, in);
-    if constexpr (kGrad) v.grad = Ops::select(pos, Ops::neg(v.grad), v.grad);
+    if constexpr (kGrad) v.grad = grad_dx(v.grad, pos);
     return v;
   }
+
+  // The pieces of binary_w, for loops that run the main path in stages (see stage_exp).
+  FOCAL_HD static F signed_z(F x, M pos) { return Ops::select(pos, x, Ops::neg(x)); }
+  template <bool kExactW>
+  FOCAL_HD FF<F> weight(M pos) const {
+    return {Ops::select(pos, w_hi[1], w_hi[0]),
+            kExactW ? F(0.0f) : Ops::select(pos, w_lo[1], w_lo[0])};
+  }
+  // |z| <= 80 (the main path's lanes), false for NaN; -|z| is exp's input.
+  FOCAL_HD static M in_main(F z) { return Ops::neg_abs(z) >= F(-80.0f); }
+  // main and tail return -dFL/dz; dFL/dx = pos ? dFL/dz : -dFL/dz.
+  FOCAL_HD static F grad_dx(F g, M pos) { return Ops::select(pos, Ops::neg(g), g); }
 
   // Some lane has |z| > 80 or NaN: the tail, blended with the main path's lanes (vectors).
   template <bool kGrad, bool kExactW>
   FOCAL_HD math::LossGrad<F> rare(F z, FF<F> w, M pos, M in) const {
     if (Ops::none(in)) return tail<kGrad>(z, w, pos);
-    const auto a = main<kGrad, kExactW>(z, w);
-    const auto b = tail<kGrad>(z, w, pos);
+    auto a = main<kGrad, kExactW>(z, w);
+    auto b = tail<kGrad>(z, w, pos);
     return {Ops::select(in, a.loss, b.loss), Ops::select(in, a.grad, b.grad)};
   }
 
-  // |z| <= 80.
+  // |z| <= 80: three stages run back to back. The SIMD loops may instead run each stage over a
+  // block of vectors and keep the values in between in memory (exact, so the same bits): many
+  // short dependency chains the out-of-order core can overlap, where one element is a single
+  // ~150-cycle chain that fills the scheduler (kernels/simd/simd_ff_kernel.hpp).
   template <bool kGrad, bool kExactW>
   FOCAL_HD math::LossGrad<F> main(F z, FF<F> w) const {
-    const F one(1.0f), zero(0.0f);
-    const Exp<Ops> ex = exp_core<Ops, false>(Ops::neg_abs(z), zero);
+    return stage_end<kGrad, kExactW>(w, stage_mid<kGrad>(z, stage_exp(z)));
+  }
+
+  // Stage 1: e = exp(-|z|).
+  FOCAL_HD static FF<F> stage_exp(F z) {
+    Exp<Ops> ex = exp_core<Ops, false>(Ops::neg_abs(z), F(0.0f));
     // k in [-116, 0]: e.hi = m.hi 2^k stays a normal float, so adding k to its exponent field is
     // the product (e.lo may be subnormal or 0: multiplied).
-    const F scale = Ops::from_bits(ex.k23 + I(127 << 23));
-    const FF<F> e{Ops::from_bits(Ops::bits(ex.m.hi) + ex.k23), ex.m.lo * scale};
-    const FF<F> d = fast_two_sum<Ops>(one, e.hi);
-    const F d_lo = d.lo + e.lo;
-    const F r_hi = one / d.hi;
-    const F rho = Ops::fnma(d_lo, r_hi, Ops::fnma(d.hi, r_hi, one));  // 1 - (d + d_lo) r_hi
-    const FF<F> r{r_hi, r_hi * rho};
-    const FF<F> er = mul<Ops>(e, r);
-    const M zpos = z >= zero;
-    const FF<F> q{Ops::select(zpos, er.hi, r.hi), Ops::select(zpos, er.lo, r.lo)};
-    const FF<F> l = log1p<Ops>(e);
-    FF<F> ce = two_sum_nonneg<Ops>(Ops::max(Ops::neg(z), zero), l.hi);
-    ce.lo = ce.lo + l.lo;
+    F scale = Ops::from_bits(ex.k23 + I(127 << 23));
+    return {Ops::from_bits(Ops::bits(ex.m.hi) + ex.k23), ex.m.lo * scale};
+  }
+
+  // Stage 2: q = 1 - p_t, CE and (gradient only) p_t.
+  struct Mid {
+    FF<F> q, ce, pt;
+  };
+  template <bool kGrad>
+  FOCAL_HD static Mid stage_mid(F z, FF<F> e) {
+    F one(1.0f), zero(0.0f);
+    FF<F> d = fast_two_sum<Ops>(one, e.hi);
+    F d_lo = d.lo + e.lo;
+    F r_hi = one / d.hi;
+    F rho = Ops::fnma(d_lo, r_hi, Ops::fnma(d.hi, r_hi, one));  // 1 - (d + d_lo) r_hi
+    FF<F> r{r_hi, r_hi * rho};
+    FF<F> er = mul<Ops>(e, r);
+    M zpos = z >= zero;
+    Mid m;
+    m.q = {Ops::select(zpos, er.hi, r.hi), Ops::select(zpos, er.lo, r.lo)};
+    FF<F> l = log1p<Ops>(e);
+    m.ce = two_sum_nonneg<Ops>(Ops::max(Ops::neg(z), zero), l.hi);
+    m.ce.lo = m.ce.lo + l.lo;
+    if constexpr (kGrad && K > 0)
+      m.pt = {Ops::select(zpos, r.hi, er.hi), Ops::select(zpos, r.lo, er.lo)};
+    else
+      m.pt = {zero, zero};
+    return m;
+  }
+
+  // Stage 3: the weighted loss and -dFL/dz, rounded.
+  template <bool kGrad, bool kExactW>
+  FOCAL_HD math::LossGrad<F> stage_end(FF<F> w, const Mid& m) const {
     FF<F> wq = w;  // a_t 2^P q^K
-    if constexpr (K > 0) wq = weighted_pow<K, kExactW, Ops>(w, q);
+    if constexpr (K > 0) wq = weighted_pow<K, kExactW, Ops>(w, m.q);
     math::LossGrad<F> v;
-    v.loss = round<Ops>(mul_w<kExactW && K == 0, Ops>(wq, ce)) * loss_pow2;
+    v.loss = round<Ops>(mul_w<kExactW && K == 0, Ops>(wq, m.ce)) * loss_pow2;
     if constexpr (kGrad) {
-      FF<F> g = q;  // K p_t CE + q
+      FF<F> g = m.q;  // K p_t CE + q
       if constexpr (K > 0) {
-        const FF<F> pt{Ops::select(zpos, r.hi, er.hi), Ops::select(zpos, r.lo, er.lo)};
-        const FF<F> u = mul<Ops>(mul<Ops>(pt, ce), F(float(K)));
-        g = two_sum_nonneg<Ops>(u.hi, q.hi);
-        g.lo = g.lo + (u.lo + q.lo);
+        FF<F> u = mul<Ops>(mul<Ops>(m.pt, m.ce), F(float(K)));
+        g = two_sum_nonneg<Ops>(u.hi, m.q.hi);
+        g.lo = g.lo + (u.lo + m.q.lo);
       }
       v.grad = finish_grad(mul_w<kExactW && K == 0, Ops>(wq, g));  // -dFL/dz
     } else {
-      v.grad = zero;
+      v.grad = F(0.0f);
     }
     return v;
   }
@@ -326,37 +365,37 @@ struct Element {
   // |z| > 80, +-inf and NaN.
   template <bool kGrad>
   FOCAL_HD math::LossGrad<F> tail(F z, FF<F> w, M pos) const {
-    const F zero(0.0f), inf(INFINITY);
-    const F az = Ops::abs(z);
-    const M neg = z < zero;
+    F zero(0.0f), inf(INFINITY);
+    F az = Ops::abs(z);
+    M neg = z < zero;
     // z < -80: a_t |z|, exact product rounded once (|z| = inf: inf, or 0 when a_t = 0).
-    const FF<F> a{Ops::select(pos, a_hi[1], a_hi[0]), Ops::select(pos, a_lo[1], a_lo[0])};
-    const F zc = Ops::min(az, F(FLT_MAX));
-    const F loss_neg = Ops::select(az == inf, Ops::select(a.hi > zero, inf, zero),
+    FF<F> a{Ops::select(pos, a_hi[1], a_hi[0]), Ops::select(pos, a_lo[1], a_lo[0])};
+    F zc = Ops::min(az, F(FLT_MAX));
+    F loss_neg = Ops::select(az == inf, Ops::select(a.hi > zero, inf, zero),
                                    round<Ops>(mul<Ops>(a, zc)));
     // z > 80: a_t e^{-(K+1) z}. Arguments beyond 140 give 0 even at the largest scale 2^40.
     constexpr float k1 = float(K + 1);
-    const F wz = F(k1) * az;
-    const M capped = !(wz <= F(140.0f));
-    const F arg_hi = Ops::select(capped, F(140.0f), wz);
-    const F arg_lo = Ops::select(capped, zero, Ops::fms(F(k1), az, wz));
-    const Exp<Ops> ex = exp_core<Ops, true>(Ops::neg(arg_hi), Ops::neg(arg_lo));
-    const FF<F> wm = mul<Ops>(w, ex.m);  // a_t 2^P m
-    const F loss_pos = times_pow2(round<Ops>(wm) * loss_pow2, ex.k);
+    F wz = F(k1) * az;
+    M capped = !(wz <= F(140.0f));
+    F arg_hi = Ops::select(capped, F(140.0f), wz);
+    F arg_lo = Ops::select(capped, zero, Ops::fms(F(k1), az, wz));
+    Exp<Ops> ex = exp_core<Ops, true>(Ops::neg(arg_hi), Ops::neg(arg_lo));
+    FF<F> wm = mul<Ops>(w, ex.m);  // a_t 2^P m
+    F loss_pos = times_pow2(round<Ops>(wm) * loss_pow2, ex.k);
     math::LossGrad<F> v;
     v.loss = Ops::select(neg, loss_neg, loss_pos);
     if constexpr (kGrad) {
-      const F grad_neg = finish_grad(w);
+      F grad_neg = finish_grad(w);
       FF<F> gp = mul<Ops>(wm, F(k1));
       if (scaled) gp = mul<Ops>(gp, FF<F>{s_hi, s_lo});
-      const F grad_pos = times_pow2(round<Ops>(gp) * grad_pow2, ex.k);
+      F grad_pos = times_pow2(round<Ops>(gp) * grad_pow2, ex.k);
       v.grad = Ops::select(neg, grad_neg, grad_pos);  // -dFL/dz
     } else {
       v.grad = zero;
     }
     // NaN in, NaN out: z + z is z's NaN made quiet (a signalling NaN must not come out).
-    const M nan = Ops::is_nan(z);
-    const F qnan = z + z;
+    M nan = Ops::is_nan(z);
+    F qnan = z + z;
     return {Ops::select(nan, qnan, v.loss), Ops::select(nan, Ops::neg(qnan), v.grad)};
   }
 
@@ -370,7 +409,7 @@ struct Element {
   // and v 2^(k/2) is exact whenever v 2^k >= 2^-150 (it is then >= 2^(-150 + 57)). v itself is
   // exact or, when it is below 2^-126, so small that v 2^k (k <= -115 here) rounds to 0.
   FOCAL_HD static F times_pow2(F v, I k) {
-    const I k1 = k >> 1;
+    I k1 = k >> 1;
     return (v * pow2<Ops>(k1)) * pow2<Ops>(k - k1);
   }
 };
