@@ -4,7 +4,7 @@
 namespace focal::simd {
 namespace {
 using Arch = xsimd::avx512bw;
-using K = Kernel<Arch, double>;
+using K = Kernel<Arch>;
 using FF = FFKernel<Arch>;
 const Entry kEntry{Arch::name(),     FF::dense,
                    K::soft,          FF::labels,

@@ -27,12 +27,12 @@ struct Entry {
   Partial (*labels)(const float* x, const std::int32_t* labels, std::size_t rows,
                     std::size_t num_classes, const Args&);
   // Half logits (fp16 or bf16 bits, fused loads): binary layouts at integer gamma 0..4 only
-  // (ff::is_int_gamma); null in the fast entries. The driver converts every other case.
+  // (ff::is_int_gamma). The driver converts every other case.
   Partial (*dense_half)(const std::uint16_t* x, Dtype dtype, const std::uint8_t* t, std::size_t n,
                         const Args&);
   Partial (*labels_half)(const std::uint16_t* x, Dtype dtype, const std::int32_t* labels,
                          std::size_t rows, std::size_t num_classes, const Args&);
-  // The fused path's loaders over whole arrays (for the tests; null in the fast entries).
+  // The fused path's loaders over whole arrays (for the tests).
   void (*half_to_float)(const std::uint16_t* in, float* out, std::size_t n, Dtype dtype);
   void (*float_to_half)(const float* in, std::uint16_t* out, std::size_t n, Dtype dtype);
 };
@@ -40,8 +40,6 @@ struct Entry {
 // Defined in simd_avx2.cpp / simd_avx512.cpp; call only when the CPU and OS support the ISA.
 const Entry& avx2_entry();
 const Entry& avx512_entry();
-// The fast tier (float lanes) from the AVX2 unit (avx2_fast; no AVX-512 one: simd_kernels.cpp).
-const Entry& avx2_fast_entry();
 
 // The arguments of the elements from `offset` on (offset 0: the whole input), from the driver's
 // parameters and outputs; used by run_entry, run_half_entry and the openmp kernel's chunks.
@@ -52,7 +50,7 @@ Args args_at(const Params& p, const Outputs& out, std::size_t offset = 0);
 // entries and by the openmp kernel.
 Partial run_entry(const Entry& e, const Input& in, const Params& p, const Outputs& out);
 // The same for half logits through the fused loaders; false (nothing run) where the entry has
-// none for this case (fast entries, gamma outside 0..4).
+// none for this case (gamma outside 0..4).
 bool run_half_entry(const Entry& e, const HalfInput& in, const Params& p, const Outputs& out,
                     Partial* result);
 

@@ -194,8 +194,8 @@ struct FFKernel {
     return Partial{sum.value(), n, xsimd::any(bad)};
   }
 
-  // Lane j of the vector at class k is positive iff j == label - k: the float-lane kernel's mask.
-  static M positive(std::int64_t label, std::size_t k) { return Kernel<Arch, float>::positive(label, k); }
+  // Lane j of the vector at class k is positive iff j == label - k.
+  static M positive(std::int64_t label, std::size_t k) { return positive_lanes<F>(label, k); }
 
   template <bool kGrad, class Src, class E>
   [[gnu::flatten]] static Partial labels_loop(const E& el, const typename Src::T* x,
@@ -236,7 +236,7 @@ struct FFKernel {
     Partial p;
     if (with_element(a, [&](const auto& el) { p = run_dense<FloatSrc<Arch>>(el, x, t, n, a); }))
       return p;
-    return Kernel<Arch, double>::dense(x, t, n, a);
+    return Kernel<Arch>::dense(x, t, n, a);
   }
 
   static Partial labels(const float* x, const std::int32_t* labels, std::size_t rows,
@@ -246,7 +246,7 @@ struct FFKernel {
           p = run_labels<FloatSrc<Arch>>(el, x, labels, rows, c, a);
         }))
       return p;
-    return Kernel<Arch, double>::labels(x, labels, rows, c, a);
+    return Kernel<Arch>::labels(x, labels, rows, c, a);
   }
 
   // Half logits: integer gamma 0..4 only (the caller checks ff::is_int_gamma; the driver

@@ -65,29 +65,31 @@ void zero_row(float* loss, float* grad, std::size_t c, std::uint16_t* grad_half 
   }
 }
 
-// Pow functor of the double kernel matching a float kernel's (IntPow<K> serves both).
-template <class Arch, int K>
-math::IntPow<K> double_pow(math::IntPow<K> p, float) {
-  return p;
-}
-template <class Arch, class P>
-math::GeneralPow<VecOps<Arch>, xsimd::batch<double, Arch>> double_pow(P, float gamma) {
-  return {xsimd::batch<double, Arch>(double(gamma))};
+// Lane j of the vector at class k is positive iff j == label - k: a small exact number (clamped
+// to [-1, N]) in float or double lanes and for any number of classes.
+template <class B>
+auto positive_lanes(std::int64_t label, std::size_t k) {
+  using T = typename B::value_type;
+  constexpr std::size_t N = B::size;
+  alignas(64) T iota[N];
+  for (std::size_t j = 0; j < N; ++j) iota[j] = T(j);
+  std::int64_t j = label - std::int64_t(k);
+  j = j < -1 ? -1 : j > std::int64_t(N) ? std::int64_t(N) : j;
+  return B::load_aligned(iota) == B(T(j));
 }
 
-// Real = double: the accurate kernels (avx2, avx512); Real = float: the fast tier.
-template <class Arch, class Real>
+// The double-lane kernel (avx2, avx512 at other gamma and for soft targets).
+template <class Arch>
 class Kernel {
-  static constexpr bool kFloat = std::is_same_v<Real, float>;
-  using Ops = std::conditional_t<kFloat, FloatOps<Arch>, VecOps<Arch>>;
-  using SoftOps = std::conditional_t<kFloat, FloatOps<Arch>, VecOps<Arch, true>>;
+  using Real = double;
+  using Ops = VecOps<Arch>;
+  using SoftOps = VecOps<Arch, true>;
   using G = Glue<Arch, Real>;
   using B = typename Ops::B;
   using M = typename Ops::M;
   using D = xsimd::batch<double, Arch>;  // the sum's lanes
   static constexpr std::size_t N = B::size;
   using Sum = BlockSum<Arch>;
-  friend class Kernel<Arch, float>;
 
  public:
   template <class Pow>
@@ -139,12 +141,7 @@ class Kernel {
     return math::with_pow<Ops, B>(a.gamma, [&](auto pow) { return f(element(a, pow)); });
   }
 
-  // The fast tier evaluates float lanes only for |x| <= kFastRange, where every intermediate
-  // and result is a normal float; a vector with a lane outside (or NaN) goes to the accurate
-  // double kernel, so subnormal results and special values stay right.
-  static constexpr float kFastRange = 80.0f;
   static constexpr std::size_t kPrefetch = 1024;  // logits (4 KiB of logits ahead)
-  using DK = Kernel<Arch, double>;
 
   static Partial dense(const float* x, const std::uint8_t* t, std::size_t n, const Args& a) {
     return with_element(a, [&](const auto& el) {
@@ -162,8 +159,6 @@ class Kernel {
     float* const grad = a.grad;
     Sum sum;
     M bad(false);
-    bool bad_any = false;
-    [[maybe_unused]] const auto del = DK::element(a, double_pow<Arch>(el.pow, a.gamma));
     std::size_t i = 0;
     // Pointers in locals: the float stores cannot alias them, so nothing reloads.
     for (; i + N <= n; i += N) {
@@ -172,25 +167,10 @@ class Kernel {
       __builtin_prefetch(x + i + kPrefetch);
       __builtin_prefetch(t + i + kPrefetch);
       const B xv = G::load(x + i);
-      if constexpr (kFloat) {
-        if (!xsimd::all(xsimd::abs(xv) <= B(kFastRange))) {
-          DK::template binary_span<kGrad>(del, x + i, t + i, 0, 0, N, loss ? loss + i : nullptr,
-                                          grad ? grad + i : nullptr, sum, bad_any);
-          continue;
-        }
-      }
       const M pos = G::load_targets(t + i, bad);
       finish<kGrad>(el.binary(xv, pos), loss ? loss + i : nullptr, grad ? grad + i : nullptr, sum);
     }
-    if (i < n) {
-      if constexpr (kFloat) {  // the tail goes to the accurate kernel
-        Args rest = a;
-        rest.loss = loss ? loss + i : nullptr;
-        rest.grad = grad ? grad + i : nullptr;
-        const Partial p = DK::dense(x + i, t + i, n - i, rest);
-        sum.add_scalar(p.sum);
-        bad_any |= p.bad_target;
-      } else {  // padded copies (padding: x = 0, t = 0; its loss is not added)
+    if (i < n) {  // padded copies (padding: x = 0, t = 0; its loss is not added)
         alignas(64) float xb[N] = {}, lb[N], gb[N];
         alignas(64) std::uint8_t tb[N < 16 ? 16 : N] = {};
         for (std::size_t k = 0; k < n - i; ++k) xb[k] = x[i + k], tb[k] = t[i + k];
@@ -203,33 +183,11 @@ class Kernel {
           if (loss) loss[i + k] = lb[k];
           if (grad) grad[i + k] = gb[k];
         }
-      }
     }
-    return Partial{sum.value(), n, bad_any || xsimd::any(bad)};
+    return Partial{sum.value(), n, xsimd::any(bad)};
   }
 
-  // Lane j of the vector at class k is positive iff j == label - k: a small exact number
-  // (clamped to [-1, N]) even in float lanes and for any number of classes.
-  static M positive(std::int64_t label, std::size_t k) {
-    alignas(64) Real iota[N];
-    for (std::size_t j = 0; j < N; ++j) iota[j] = Real(j);
-    std::int64_t j = label - std::int64_t(k);
-    j = j < -1 ? -1 : j > std::int64_t(N) ? std::int64_t(N) : j;
-    return B::load_aligned(iota) == B(Real(j));
-  }
-
-  // `count` (a multiple of N) binary elements; positives from t, or from label when t is null.
-  template <bool kGrad, class El>
-  [[gnu::flatten]] static void binary_span(const El& el, const float* x, const std::uint8_t* t,
-                                           std::int64_t label, std::size_t k, std::size_t count,
-                                           float* loss, float* grad, Sum& sum, bool& bad_any) {
-    M bad(false);
-    for (std::size_t j = 0; j < count; j += N)
-      finish<kGrad>(
-          el.binary(G::load(x + j), t ? G::load_targets(t + j, bad) : positive(label, k + j)),
-          loss ? loss + j : nullptr, grad ? grad + j : nullptr, sum);
-    bad_any |= xsimd::any(bad);
-  }
+  static M positive(std::int64_t label, std::size_t k) { return positive_lanes<B>(label, k); }
 
   // One class-label row of c logits (label >= 0).
   template <bool kGrad, class El>
@@ -297,7 +255,6 @@ class Kernel {
                                               std::size_t c, const Args& a) {
     Sum sum;
     std::uint64_t count = 0;
-    [[maybe_unused]] const auto del = DK::element(a, double_pow<Arch>(el.pow, a.gamma));
     for (std::size_t r = 0; r < rows; ++r) {
       const std::size_t base = r * c;
       const std::int32_t label = labels[r];
@@ -308,29 +265,7 @@ class Kernel {
         continue;
       }
       count += c;
-      if constexpr (kFloat) {
-        // Float lanes need whole vectors: other row lengths take the accurate row; in a row of
-        // whole vectors, a vector with |x| > kFastRange (or NaN) takes the accurate path.
-        if (c % N != 0) {
-          DK::template row<kGrad>(del, x + base, label, c, loss, grad, sum);
-          continue;
-        }
-        for (std::size_t k = 0; k < c; k += N) {
-          __builtin_prefetch(x + base + k + kPrefetch);
-          const B xv = G::load(x + base + k);
-          if (!xsimd::all(xsimd::abs(xv) <= B(kFastRange))) {
-            bool unused = false;
-            DK::template binary_span<kGrad>(del, x + base + k, nullptr, label, k, N,
-                                            loss ? loss + k : nullptr, grad ? grad + k : nullptr,
-                                            sum, unused);
-            continue;
-          }
-          finish<kGrad>(el.binary(xv, positive(label, k)), loss ? loss + k : nullptr,
-                        grad ? grad + k : nullptr, sum);
-        }
-      } else {
-        row<kGrad>(el, x + base, label, c, loss, grad, sum);
-      }
+      row<kGrad>(el, x + base, label, c, loss, grad, sum);
     }
     return Partial{sum.value(), count, false};
   }

@@ -9,12 +9,10 @@
 // of x (subnormal results included). Sum: within ~1e-13 relative of the exact sum of the kernel's
 // fp32 losses, for any n.
 //
-// Fast tier (avx2_fast): math.hpp in float lanes (no conversions) for vectors with every |x| <= 80;
-// other vectors, row tails and soft targets take the accurate path. Bound: 24 ULP for gamma in
-// {0..4}, relative 2e-5 otherwise (the float errors of exp, 1/(1+e) and log1p compound through
-// q^gamma). Chosen only by name. There is no avx512_fast: once the float-float avx512 kernel ran
-// within 1.21-1.24x of it (dense, the same run), it no longer earned its 24 ULP (issue 9, item 5:
-// a fast tier stays only at >= 1.3x its accurate sibling; bench/NOTES.md).
+// No fast tier (float-lane math.hpp, 24 ULP) any more: avx512_fast went once the float-float
+// avx512 kernel ran within 1.21-1.24x of it, avx2_fast once the float-float avx2 kernel ran faster
+// than it (issue 9, item 5: a fast tier stays only at >= 1.3x its accurate sibling;
+// bench/NOTES.md).
 #include "../backends.hpp"
 #include "../layouts.hpp"
 #include "cpu_features.hpp"
@@ -63,10 +61,6 @@ bool run_half_entry(const Entry& e, const HalfInput& in, const Params& p, const 
 
 namespace {
 
-// The fast tier's bounds: measured max 9.6 ULP (gamma 0..2), 14.9 ULP (gamma 3, 4), relative
-// 6.7e-6 (gamma 0.5, 1.5, 5, 8) with focal-verify; declared with margin.
-constexpr double FAST_ULP = 24, FAST_REL = 2e-5;
-
 Partial avx2_run(const Input& in, const Params& p, const Outputs& out) {
   return simd::run_entry(simd::avx2_entry(), in, p, out);
 }
@@ -79,17 +73,6 @@ bool avx2_run_half(const HalfInput& in, const Params& p, const Outputs& out, Par
 bool avx512_run_half(const HalfInput& in, const Params& p, const Outputs& out, Partial* r) {
   return simd::run_half_entry(simd::avx512_entry(), in, p, out, r);
 }
-// A gradient scale above 1 (normalizer < 1) can lift a float intermediate that underflowed
-// ((1-p_t)^gamma q near 2^-149) back into the normal range: the fast tier then takes the
-// accurate entry, which carries the scale exactly (test_validation: normalizer 2^-40).
-bool fast_tier_safe(const Params& p, const Outputs& out) {
-  return out.grad.empty() || p.grad_scale <= 1.0;
-}
-Partial avx2_fast_run(const Input& in, const Params& p, const Outputs& out) {
-  return simd::run_entry(fast_tier_safe(p, out) ? simd::avx2_fast_entry() : simd::avx2_entry(), in,
-                         p, out);
-}
-
 const KernelInfo kSimd[] = {
     {
         .name = "avx2",
@@ -112,18 +95,6 @@ const KernelInfo kSimd[] = {
         .available = cpu::avx512_usable,
         .run = avx512_run,
         .run_half = avx512_run_half,
-    },
-    // The fast tier: float lanes (FloatOps in simd_ops.hpp). Less accurate, so only chosen
-    // by name (priority below the accurate kernels).
-    {
-        .name = "avx2_fast",
-        .backend = "simd",
-        .isa = "fma3+avx2",
-        .bound = {.ulp = FAST_ULP, .rel_other = FAST_REL},
-        .bitwise_equal_to = "",
-        .priority = 1,
-        .available = cpu::avx2_fma_usable,
-        .run = avx2_fast_run,
     },
 };
 

@@ -64,7 +64,7 @@ def _ceilings(bench, op, kernels_in_panel):
 
 
 def _kernel_style(kernels):
-    """(colour, linestyle, marker) per kernel: a colour per family (avx2 and avx2_fast share one),
+    """(colour, linestyle, marker) per kernel: a colour per family (cuda_warp and cuda_warp_fast share one),
     dashed for the fast tiers, a marker of its own, so no two lines look alike."""
     bases = []
     for k in kernels:

@@ -99,7 +99,6 @@ TEST(Dispatch, SelectionForInjectedCpuFlags) {
   // The kernels whose availability follows the SIMD flags; every other kernel keeps its own
   // (openmp too: it fixes the SIMD kernel it runs, and so its availability, once per process).
   const std::map<std::string, bool FlagSet::*> follows = {{"avx2", &FlagSet::avx2},
-                                                          {"avx2_fast", &FlagSet::avx2},
                                                           {"avx512", &FlagSet::avx512}};
   std::map<std::string, bool> real;
   for (const auto& k : kernels()) real[std::string(k.name)] = k.is_available();  // (table built first)

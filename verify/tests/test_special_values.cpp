@@ -147,13 +147,13 @@ TEST_P(SpecialValues, CompensatedSumKeepsTinyLossesAfterALargeOne) {
       << kernel().name << ": sum " << r.sum << " vs exact " << exact;
 }
 
-// The fast tiers evaluate float lanes only for |x| <= 80 (kFastRange in simd_kernel.hpp, 80 in
-// kernels/element.hpp) and send other vectors to the accurate path. Past x = 87.3, e = exp(-x) is
+// The fast tier (cuda_warp_fast; the CPU ones are gone) evaluates float lanes only for |x| <= 80
+// (kernels/element.hpp) and sends other elements to the accurate path. Past x = 87.3, e = exp(-x) is
 // subnormal in float and keeps 149 - 1.44 x bits; with the gradient scaled by 2^40 (normalizer
 // 2^-40, the smallest allowed) that loss is visible: at gamma 0 the positive's gradient is
 // -a_t e / (1 + e) 2^40, a normal float. So above 80 every kernel must be accurate (1 ULP, the
 // accurate path's bound), and a fast tier must give exactly the bits of its accurate sibling
-// (X_fast vs X) there. Measured by moving kFastRange: 82 fails the bitwise check, 88 also the
+// (X_fast vs X) there. Measured by moving the threshold (then in the CPU fast tier): 82 fails the bitwise check, 88 also the
 // 1-ULP check (5.3 ULP at x = 87.8). Moving the threshold down costs only speed (the benchmarks
 // see that).
 TEST_P(SpecialValues, FastRangeThresholdProtectsSubnormalIntermediates) {
