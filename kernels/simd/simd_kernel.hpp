@@ -87,7 +87,6 @@ class Kernel {
   using G = Glue<Arch, Real>;
   using B = typename Ops::B;
   using M = typename Ops::M;
-  using D = xsimd::batch<double, Arch>;  // the sum's lanes
   static constexpr std::size_t N = B::size;
   using Sum = BlockSum<Arch>;
 
@@ -171,18 +170,18 @@ class Kernel {
       finish<kGrad>(el.binary(xv, pos), loss ? loss + i : nullptr, grad ? grad + i : nullptr, sum);
     }
     if (i < n) {  // padded copies (padding: x = 0, t = 0; its loss is not added)
-        alignas(64) float xb[N] = {}, lb[N], gb[N];
-        alignas(64) std::uint8_t tb[N < 16 ? 16 : N] = {};
-        for (std::size_t k = 0; k < n - i; ++k) xb[k] = x[i + k], tb[k] = t[i + k];
-        const M pos = G::load_targets(tb, bad);
-        const auto v = el.binary(G::load(xb), pos);
-        G::store_rounded(v.loss, lb);
-        G::store_rounded(v.grad, gb);
-        for (std::size_t k = 0; k < n - i; ++k) {
-          sum.add_scalar(lb[k]);
-          if (loss) loss[i + k] = lb[k];
-          if (grad) grad[i + k] = gb[k];
-        }
+      alignas(64) float xb[N] = {}, lb[N], gb[N];
+      alignas(64) std::uint8_t tb[N < 16 ? 16 : N] = {};
+      for (std::size_t k = 0; k < n - i; ++k) xb[k] = x[i + k], tb[k] = t[i + k];
+      const M pos = G::load_targets(tb, bad);
+      const auto v = el.binary(G::load(xb), pos);
+      G::store_rounded(v.loss, lb);
+      G::store_rounded(v.grad, gb);
+      for (std::size_t k = 0; k < n - i; ++k) {
+        sum.add_scalar(lb[k]);
+        if (loss) loss[i + k] = lb[k];
+        if (grad) grad[i + k] = gb[k];
+      }
     }
     return Partial{sum.value(), n, xsimd::any(bad)};
   }
