@@ -4,7 +4,10 @@
 //   probe_cuda_read/n:<n>  cub::DeviceReduce::Sum over as many bytes as the dense input of n
 //                          logits (5n bytes: fp32 logits + u8 targets),
 //   probe_cuda_copy/n:<n>  cudaMemcpyAsync device-to-device of those 5n bytes (counted as 10n:
-//                          read + write).
+//                          read + write),
+// and what a caller whose data is on the host pays on top (pinned host memory):
+//   probe_cuda_h2d/n:<n>   host-to-device copy of the dense input's 5n bytes,
+//   probe_cuda_d2h/n:<n>   device-to-host copy of an fp32 gradient's 4n bytes.
 // Names, layout words, counters and bytes: bench/names.hpp, as for the CPU benchmarks.
 // Inputs are rotated among enough copies that consecutive iterations touch more than 3x the L2,
 // so the numbers are DRAM numbers also for n below the L2 size.
@@ -20,6 +23,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -230,6 +234,44 @@ void bm_probe_copy(benchmark::State& st) {
   }
 }
 
+// Pinned host memory (cudaMallocHost): what a DataLoader with pin_memory hands over.
+class PinnedMemory {
+ public:
+  explicit PinnedMemory(std::size_t bytes) {
+    check(cudaMallocHost(&p_, bytes), "cudaMallocHost");
+  }
+  ~PinnedMemory() { cudaFreeHost(p_); }
+  PinnedMemory(const PinnedMemory&) = delete;
+  PinnedMemory& operator=(const PinnedMemory&) = delete;
+  char* data() const { return static_cast<char*>(p_); }
+
+ private:
+  void* p_ = nullptr;
+};
+
+// One transfer direction over `bytes` (to_device: host -> device), timed like the kernels.
+void transfer_probe(benchmark::State& st, std::size_t bytes, bool to_device) {
+  const auto n = std::size_t(st.range(0));
+  try {
+    PinnedMemory host(bytes);
+    cuda::DeviceMemory dev(bytes);
+    std::memset(host.data(), 1, bytes);
+    std::map<std::size_t, double> rate;  // not a ceiling for the kernels' fractions
+    timed_loop(
+        st, 1,
+        [&](std::size_t, cudaStream_t s) {
+          check(to_device ? cudaMemcpyAsync(dev.data(), host.data(), bytes, cudaMemcpyHostToDevice, s)
+                          : cudaMemcpyAsync(host.data(), dev.data(), bytes, cudaMemcpyDeviceToHost, s),
+                "cudaMemcpyAsync");
+        },
+        double(bytes), n, &rate, n);
+  } catch (const std::exception& e) {
+    st.SkipWithError(e.what());
+  }
+}
+void bm_probe_h2d(benchmark::State& st) { transfer_probe(st, 5 * std::size_t(st.range(0)), true); }
+void bm_probe_d2h(benchmark::State& st) { transfer_probe(st, 4 * std::size_t(st.range(0)), false); }
+
 void bm_focal(benchmark::State& st, cuda::Reducer reducer, Layout layout, bool grad) {
   const auto n = std::size_t(st.range(0));
   try {
@@ -329,6 +371,8 @@ int register_cuda_benchmarks(const std::vector<std::string>& kernels,
     // Probes first: the kernels' fractions use the probe measured just before, in this run.
     reg(kProbeCudaRead, bm_probe_read)->Arg(n);
     reg(kProbeCudaCopy, bm_probe_copy)->Arg(n);
+    reg(kProbeCudaH2D, bm_probe_h2d)->Arg(n);
+    reg(kProbeCudaD2H, bm_probe_d2h)->Arg(n);
     // dense at every size; the others at 2^24 and 2^27 only (every size when sizes were given)
     for (Layout l : kLayouts) {
       if (std::find(layouts.begin(), layouts.end(), l) == layouts.end()) continue;

@@ -53,6 +53,8 @@ constexpr const char* kFocalHelp =
     "                            labels_c80_fp16, labels_c80_bf16 (default dense,labels_c80,\n"
     "                            dense_fp16,dense_bf16; half layouts: fp16/bf16 logits, the\n"
     "                            gradient written in their dtype)\n"
+    "  [--focal_threads=LIST]    thread counts of the openmp kernels, each in [1, cores]\n"
+    "                            (default 1, 2, ..., cores)\n"
     "  [--focal_scalar_max=K]    largest log2 size for the scalar-backend kernels (default 20:\n"
     "                            they are slow)\n"
     "  [--version]               print the version and exit\n"
@@ -266,10 +268,22 @@ int parse_log2(const std::string& s, const char* flag) {
   return int(v);
 }
 
+int parse_threads(const std::string& s) {
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(s.c_str(), &end, 10);
+  const int cores = num_procs();
+  if (s.empty() || *end || errno || v < 1 || v > cores)
+    usage_error("--focal_threads: expected integers in [1, " + std::to_string(cores) +
+                "] (this machine's cores), got '" + s + "'");
+  return int(v);
+}
+
 struct Config {
   std::vector<int> sizes;            // empty: the defaults (CPU and CUDA differ)
   std::vector<std::string> kernels;  // empty: all available
   std::vector<Layout> layouts{std::begin(fb::kDefaultLayouts), std::end(fb::kDefaultLayouts)};
+  std::vector<int> threads;          // empty: 1..cores
   int scalar_max = 20;
   std::string out_path;              // --benchmark_out, checked before running
 };
@@ -299,6 +313,10 @@ Config take_flags(int& argc, char** argv) {
         if (std::find(c.layouts.begin(), c.layouts.end(), l) == c.layouts.end()) c.layouts.push_back(l);
       }
       if (c.layouts.empty()) usage_error("--focal_layouts: empty list");
+    } else if (const char* v = value("--focal_threads=")) {
+      c.threads.clear();
+      for (const auto& s : split(v)) c.threads.push_back(parse_threads(s));
+      if (c.threads.empty()) usage_error("--focal_threads: empty list");
     } else if (const char* v = value("--focal_scalar_max=")) {
       c.scalar_max = parse_log2(v, "--focal_scalar_max");
     } else if (a == "--version") {
@@ -313,8 +331,10 @@ Config take_flags(int& argc, char** argv) {
     }
   }
   argc = out;
-  std::sort(c.sizes.begin(), c.sizes.end());
-  c.sizes.erase(std::unique(c.sizes.begin(), c.sizes.end()), c.sizes.end());
+  for (auto* v : {&c.sizes, &c.threads}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
   return c;
 }
 
@@ -412,7 +432,10 @@ void register_all(const Config& cfg, const std::vector<const focal::KernelInfo*>
             continue;
           }
           b->ArgNames({fb::kArgN, fb::kArgThreads});
-          for (int t = 1; t <= cores; ++t) b->Args({n, t});
+          if (cfg.threads.empty())
+            for (int t = 1; t <= cores; ++t) b->Args({n, t});
+          else
+            for (int t : cfg.threads) b->Args({n, t});
         }
     }
   }

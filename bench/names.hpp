@@ -26,6 +26,10 @@ inline constexpr const char* kProbeRead = "probe_read";          // sums the den
 inline constexpr const char* kProbeCopy = "probe_copy";          // copies n fp32 (read + write)
 inline constexpr const char* kProbeCudaRead = "probe_cuda_read";  // cub::DeviceReduce over 5n bytes
 inline constexpr const char* kProbeCudaCopy = "probe_cuda_copy";  // device-to-device copy of 5n bytes
+// Host <-> device transfers for a caller whose data is on the host (pinned memory): the dense
+// input's 5n bytes up, an fp32 gradient's 4n bytes down (scripts/choose-kernel --data host).
+inline constexpr const char* kProbeCudaH2D = "probe_cuda_h2d";
+inline constexpr const char* kProbeCudaD2H = "probe_cuda_d2h";
 
 inline constexpr const char* kArgN = "n";              // logits per call
 inline constexpr const char* kArgThreads = "threads";  // OpenMP threads (openmp kernels only)

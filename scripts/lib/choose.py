@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import math
 
-from names import DTYPES, layout_dtype
+from names import DTYPES, OP_GRAD, OP_SUM, PROBE_D2H, PROBE_H2D, layout_dtype
 from results import ResultsError, fmt_g, fmt_n, fmt_ulp, layout_kind, measured_max_ulp, number
 
 OPS = {"sum": "focal_sum", "grad": "focal_grad"}
 LAYOUTS = ("dense", "labels", "soft")
+DATA = ("device", "host")   # where the caller's tensors are: each kernel's own memory, or the host
 DEFAULT_MAX_ULP = 4.0   # at least every full-accuracy kernel's declared bound; larger admits a fast tier
 
 
@@ -67,8 +68,45 @@ def accuracy_verdict(entry, layout, max_ulp, dtype="fp32"):
     return True, declared, measured, ""
 
 
-def choose(run, n, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP, dtype="fp32"):
-    """Ranks every benchmarked kernel at n for logits of `dtype` (fp32, fp16, bf16). Returns a
+def is_gpu_kernel(kernel, entry):
+    backend = (entry or {}).get("backend")
+    return backend == "cuda" if backend else kernel.startswith("cuda")
+
+
+def _bytes_per_logit(run, op, kernel, bench_layout):
+    """Bytes one call moves per logit (the benchmark's bytes/s over its logits/s)."""
+    for m in run.bench:
+        if m.op == op and m.kernel == kernel and m.layout == bench_layout and m.gbps:
+            return m.gbps * 1e9 / m.items_per_second
+    return None
+
+
+def transfer_seconds(run, kernel, bench_layout, bench_op, n):
+    """(seconds, text) a call with the data on the host adds to a GPU kernel: its inputs up and,
+    for the gradient, the gradient down, at the rates of probe_cuda_h2d / probe_cuda_d2h measured
+    in the same run (pinned host memory). (None, reason) when the run cannot tell."""
+    up = _bytes_per_logit(run, OP_SUM, kernel, bench_layout)   # a sum reads its inputs only
+    down = 0.0
+    if bench_op == OP_GRAD:
+        moved = _bytes_per_logit(run, OP_GRAD, kernel, bench_layout)
+        down = None if moved is None or up is None else moved - up
+    if up is None or down is None:
+        return None, f"no {OP_SUM} benchmark of {kernel} for {bench_layout} to size its transfer"
+    secs = 0.0
+    for probe, nbytes in ((PROBE_H2D, up * n), (PROBE_D2H, down * n)):
+        if nbytes <= 0:
+            continue
+        pts = [(m.n, m.gbps * 1e9) for m in run.bench if m.op == probe and m.gbps]
+        if not pts:
+            return None, f"this run has no {probe} benchmark, so the host<->device transfer is unknown"
+        secs += nbytes / estimate(pts, n)[0]
+    return secs, f"host<->device transfer {secs * 1e3:.3g} ms counted ({up:.3g} B/logit up" + (
+        f", {down:.3g} down)" if down > 0 else ")")
+
+
+def choose(run, n, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP, dtype="fp32", data="device"):
+    """Ranks every benchmarked kernel at n for logits of `dtype` (fp32, fp16, bf16). data="host":
+    the caller's tensors are on the host, so a GPU kernel's time includes the transfers. Returns a
     dict with 'chosen', 'runner_up' and 'ranking' (list of candidate dicts, fastest first)."""
     if op not in OPS:
         raise ResultsError(f"unknown op '{op}': expected one of {', '.join(OPS)}")
@@ -76,6 +114,8 @@ def choose(run, n, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP, dtype="fp3
         raise ResultsError(f"unknown layout '{layout}': expected one of {', '.join(LAYOUTS)}")
     if dtype not in DTYPES:
         raise ResultsError(f"unknown dtype '{dtype}': expected one of {', '.join(DTYPES)}")
+    if data not in DATA:
+        raise ResultsError(f"unknown data location '{data}': expected one of {', '.join(DATA)}")
     if layout == "soft" and dtype != "fp32":
         raise ResultsError(f"soft targets take fp32 logits only (got dtype {dtype})")
     if run.verify is None:
@@ -97,12 +137,19 @@ def choose(run, n, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP, dtype="fp3
     for (kernel, bench_layout), ms in per_kernel.items():
         ips, how = estimate([(m.n, m.items_per_second) for m in ms], n)
         ok, declared, measured, reason = accuracy_verdict(entries.get(kernel), layout, max_ulp, dtype)
+        gpu = is_gpu_kernel(kernel, entries.get(kernel))
+        if gpu and data == "host":
+            secs, text = transfer_seconds(run, kernel, bench_layout, bench_op, n)
+            if secs is None:
+                ok, reason = False, text
+            else:
+                ips, how = n / (n / ips + secs), f"{how}; {text}"
         threads = max((m.threads or 0) for m in ms) or None
         bound = (entries.get(kernel) or {}).get("bound") or {}
         ranking.append({"kernel": kernel, "layout": bench_layout, "items_per_second": ips,
                         "how": how, "ok": ok, "reason": reason, "declared_ulp": declared,
                         "rel_other": bound.get("rel_other"), "measured_ulp": measured,
-                        "threads": threads,
+                        "threads": threads, "gpu": gpu,
                         "backend": (entries.get(kernel) or {}).get("backend")})
     ranking.sort(key=lambda c: -c["items_per_second"])
     eligible = [c for c in ranking if c["ok"]]
@@ -118,7 +165,27 @@ def choose(run, n, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP, dtype="fp3
             else:
                 runner_up["lost"] = f"it does not meet the bound: {runner_up['reason']}"
     return {"run": run.path, "n": n, "op": op, "bench_op": bench_op, "layout": layout,
-            "dtype": dtype, "max_ulp": max_ulp, "chosen": chosen, "runner_up": runner_up, "ranking": ranking}
+            "dtype": dtype, "max_ulp": max_ulp, "data": data, "chosen": chosen,
+            "runner_up": runner_up, "ranking": ranking}
+
+
+def by_size(run, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP, dtype="fp32", data="device"):
+    """The chosen kernel at every power of two across the run's measured sizes, merged into
+    ranges: [(first_n, last_n, kernel, gpu)]. Shows the CPU<->GPU crossover when the run has both."""
+    sizes = sorted({m.n for m in run.bench if m.op == OPS.get(op)})
+    if not sizes:
+        return []
+    ranges = []
+    k = math.ceil(math.log2(sizes[0]))
+    while 2 ** k <= sizes[-1]:
+        c = choose(run, 2 ** k, op, layout, max_ulp, dtype, data)["chosen"]
+        name, gpu = (c["kernel"], c["gpu"]) if c else (None, False)
+        if ranges and ranges[-1][2] == name:
+            ranges[-1][1] = 2 ** k
+        else:
+            ranges.append([2 ** k, 2 ** k, name, gpu])
+        k += 1
+    return [tuple(r) for r in ranges]
 
 
 def describe_bound(c):
@@ -139,6 +206,8 @@ def format_choice(result):
                  f"n = {n} ({log2_text(n)}), "
                  f"accuracy required: <= {fmt_ulp(result['max_ulp'])} ULP (loss and gradient)")
     lines.append(f"results: {result['run']}")
+    if result.get("data") == "host":
+        lines.append("data on the host: each GPU kernel's time includes the host<->device transfers")
     if chosen is None:
         lines.append("no kernel meets the bound; candidates:")
     else:
@@ -157,4 +226,12 @@ def format_choice(result):
     for c in result["ranking"]:
         verdict = "meets the bound" if c["ok"] else c["reason"]
         lines.append(f"  {c['kernel']:<14} {fmt_g(c['items_per_second'] / 1e9):>7} G/s  {verdict}")
+    sizes = result.get("by_size")
+    if sizes and any(gpu for *_, gpu in sizes) and not all(gpu for *_, gpu in sizes):
+        lines.append("best kernel by size (CPU<->GPU crossover" +
+                     (", transfers counted):" if result.get("data") == "host" else ", data already on each device):"))
+        for lo, hi, kernel, gpu in sizes:
+            where = "no kernel meets the bound" if kernel is None else f"{kernel} ({'GPU' if gpu else 'CPU'})"
+            span = fmt_n(lo) if lo == hi else f"{fmt_n(lo)}..{fmt_n(hi)}"
+            lines.append(f"  n = {span}: {where}")
     return "\n".join(lines)

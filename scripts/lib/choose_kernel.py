@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from choose import DEFAULT_MAX_ULP, LAYOUTS, OPS, choose, format_choice  # noqa: E402
+from choose import DATA, DEFAULT_MAX_ULP, LAYOUTS, OPS, by_size, choose, format_choice  # noqa: E402
 from jsonio import json_text, print_stdout  # noqa: E402
 from names import DTYPES, MAX_N  # noqa: E402
 from results import ResultsError, is_run_dir, load_run, newest_run, repo_root  # noqa: E402
@@ -106,6 +106,10 @@ def main(argv=None):
     ap.add_argument("--max-ulp", default=DEFAULT_MAX_ULP, type=parse_max_ulp, metavar="K",
                     help=f"accuracy required, in ULP (default {DEFAULT_MAX_ULP:g}: full accuracy; "
                          "a larger K admits a faster, less accurate tier)")
+    ap.add_argument("--data", default="device", choices=DATA,
+                    help="where the caller's tensors are: device (default: each kernel's own memory) "
+                         "or host (a GPU kernel's time then includes the host<->device transfers "
+                         "measured by probe_cuda_h2d / probe_cuda_d2h in the same run)")
     ap.add_argument("--results", metavar="DIR",
                     help="a run directory, a results/<machine-id>/ folder (its newest run) or a "
                          "results/ folder; default: this machine's newest run")
@@ -113,7 +117,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     try:
         run = load_run(resolve_run(args.results), need_bench=True)
-        result = choose(run, args.n, args.op, args.layout, args.max_ulp, args.dtype)
+        result = choose(run, args.n, args.op, args.layout, args.max_ulp, args.dtype, args.data)
+        result["by_size"] = by_size(run, args.op, args.layout, args.max_ulp, args.dtype, args.data)
     except ResultsError as e:
         print(f"choose-kernel: {e}", file=sys.stderr)
         return 1

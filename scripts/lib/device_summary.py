@@ -1,7 +1,8 @@
 """The last table of scripts/device-check, from its output folder (through results.py):
   device_summary.py OUTDIR build=ok tests=ok memcheck=... determinism=... bench=... peer=...
 Statuses, the ctest and memcheck verdicts, the determinism sums, the GPU, every CUDA benchmark
-at n = 2^27 (and every error), and the PyTorch peers on the GPU against cuda_warp.
+at n = 2^27 (and every error), the PyTorch peers on the GPU against cuda_warp, and the host's
+CPU kernels at n = 2^24.
 Exit status: 0 printed (also when files are missing: it says so); 1 unreadable results."""
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from jsonio import ResultsError  # noqa: E402
+from jsonio import ResultsError, read_json  # noqa: E402
 from names import FILES, PEER_KERNELS, peer_file  # noqa: E402
 from results import fmt_ratio, load_bench, number  # noqa: E402
 
 N = 2 ** 27
+CPU_N = 2 ** 24   # the host's CPU kernels
 
 
 def _read(out, name):
@@ -29,14 +31,14 @@ def _read(out, name):
 
 def lines(out, statuses):
     yield "device-check: " + "  ".join(statuses)
-    tests = _read(out, "tests.log")
+    tests = _read(out, FILES["tests_log"])
     m = re.search(r"\d+% tests passed, \d+ tests? failed out of \d+", tests)
     if m:
         yield f"ctest: {m.group(0)}"
     m = re.search(r"ERROR SUMMARY: \d+ errors?", tests)
     if m:
         yield f"memcheck: {m.group(0)}"
-    for k, n, s in re.findall(r"\[ sums \] (\S+) n=(\d+) run 1: (\S+)", _read(out, "determinism.log")):
+    for k, n, s in re.findall(r"\[ sums \] (\S+) n=(\d+) run 1: (\S+)", tests):
         yield f"determinism: {k} n={n} sum={s}"
     ours = {}
     bench = os.path.join(out, FILES["bench"])
@@ -56,8 +58,20 @@ def lines(out, statuses):
                    + " ".join(f"{v:6.2f}" if v is not None else f"{'—':>6s}" for v in frac))
         for name, msg in errors:
             yield f"{name:48s} ERROR {msg}"
+        cpu = [m for m in ms if m.n == CPU_N and m.op in ("focal_sum", "focal_grad") and "cuda" not in m.kernel]
+        if cpu:
+            yield f"host CPU ({ctx.get('focal_cpu', '?')}, {ctx.get('focal_cores', '?')} cores), dense, n = 2^24:"
+            for m in sorted(cpu, key=lambda m: (m.op, m.kernel, m.threads or 0)):
+                yield f"  {m.op:10s} {m.label:16s} {m.gitems:8.3f} Glogit/s"
     else:
         yield f"no {FILES['bench']}: benchmarks did not run"
+    verify = os.path.join(out, FILES["verify"])
+    if os.path.isfile(verify):
+        v = read_json(verify)
+        failed = [k.get("name") for k in v.get("kernels", []) if isinstance(k, dict) and k.get("pass") is False] \
+            if isinstance(v, dict) else []
+        yield f"focal-verify --quick: {'PASS' if isinstance(v, dict) and v.get('pass') is True else 'FAIL'}" + (
+            f" (failed: {', '.join(map(str, failed))})" if failed else "")
     peer = os.path.join(out, peer_file("torch", "cuda"))
     if os.path.isfile(peer):
         ms, ctx = load_bench(peer)

@@ -22,6 +22,8 @@ FILES = {
     "throughput_png": "throughput.png",
     "error_png": "error_vs_x.png",
     "device_summary": "summary.txt",   # scripts/device-check's last table
+    "build_log": "build.log",          # scripts/device-check: the build (or the carried stage)
+    "tests_log": "tests.log",          # scripts/device-check: kernel list, tests, memcheck, determinism
     "python_op": "python_op_cpu.json",  # scripts/peer_op.py: the torch op vs torchvision, from Python
     "half_peer_cpu": "half_peer_cpu.md",   # verify/peer/torch_half_peer.py: half tensors at extreme p_t
     "half_peer_cuda": "half_peer_cuda.md",
@@ -47,7 +49,9 @@ LAYOUTS = ("dense", "soft", "labels_c80", "dense_fp16", "dense_bf16", "labels_c8
 DTYPES = ("fp32", "fp16", "bf16")   # the logits' type: fp32, or a half layout's suffix
 PROBES_CPU = ("probe_read", "probe_copy")
 PROBES_CUDA = ("probe_cuda_read", "probe_cuda_copy")
-PROBES = PROBES_CPU + PROBES_CUDA
+# Host <-> device transfers (pinned): the dense input's 5n bytes up, an fp32 gradient's 4n down.
+PROBE_H2D, PROBE_D2H = "probe_cuda_h2d", "probe_cuda_d2h"
+PROBES = PROBES_CPU + PROBES_CUDA + (PROBE_H2D, PROBE_D2H)
 ARG_N, ARG_THREADS = "n", "threads"
 COUNTER_FRAC_READ, COUNTER_FRAC_COPY = "frac_read", "frac_copy"
 COUNTER_BYTES_PER_LOGIT = "bytes_per_logit"

@@ -10,6 +10,11 @@ script parses JSON itself):
                 [--step NAME=SECONDS ...] [--skipped TEXT ...] [--failed TEXT ...]
                                              writes RUN_DIR/meta.json
 
+  runinfo.py merge-bench OUT IN              appends IN's benchmarks to OUT's (focal-bench JSON of
+                                             the same machine; OUT is written only when both read)
+  runinfo.py import-device DIR RESULTS       files scripts/device-check left in DIR as a run of the
+                                             device machine: RESULTS/<machine-id>/<date>-<rev>/
+                                             (id, date and revision from DIR/bench.json's context)
   runinfo.py place PARTIAL FINAL [--failed]  moves a finished run into place: PARTIAL becomes
                                              FINAL (an older FINAL is removed only after); with
                                              --failed FINAL stays as it was and PARTIAL becomes
@@ -72,6 +77,58 @@ def place(partial, final, failed):
         raise ResultsError(f"cannot move {partial} to {target}: {e.strerror or e}")
 
 
+def _bench_doc(path):
+    data = read_json(path)
+    if not (isinstance(data, dict) and isinstance(data.get("context"), dict)
+            and isinstance(data.get("benchmarks"), list)):
+        raise ResultsError(f"{path}: not focal-bench JSON (expected 'context' and 'benchmarks')")
+    return data
+
+
+def merge_bench(out, extra):
+    a, b = _bench_doc(out), _bench_doc(extra)
+    ida, idb = a["context"].get("focal_machine_id"), b["context"].get("focal_machine_id")
+    if ida != idb:
+        raise ResultsError(f"{extra}: machine '{idb}', but {out} is of machine '{ida}'")
+    names = {r.get("name") for r in a["benchmarks"] if isinstance(r, dict)}
+    dup = sorted(r.get("name") for r in b["benchmarks"] if isinstance(r, dict) and r.get("name") in names)
+    if dup:
+        raise ResultsError(f"{extra}: {len(dup)} benchmark(s) already in {out}, e.g. {dup[0]}")
+    a["benchmarks"] += b["benchmarks"]
+    write_json(out, a, "merged bench.json")
+
+
+# What scripts/device-check leaves in its OUTDIR and a run directory keeps.
+DEVICE_FILES = ("bench", "verify", "device_summary", "run_log", "build_log", "tests_log",
+                "half_peer_cuda")
+
+
+def import_device(src, results):
+    """Returns the run directory made from a device-check OUTDIR."""
+    ctx = _bench_doc(os.path.join(src, FILES["bench"]))["context"]
+    mid, rev, date = (ctx.get(k) for k in ("focal_machine_id", "focal_git_revision", "date"))
+    for key, v in (("focal_machine_id", mid), ("focal_git_revision", rev), ("date", date)):
+        if not isinstance(v, str) or not v or "/" in v or v.startswith("."):
+            raise ResultsError(f"{src}/{FILES['bench']}: context '{key}' missing or not a name: {v!r}")
+    run = os.path.join(results, mid, f"{date[:10]}-{rev[:7]}")
+    if os.path.exists(run):
+        raise ResultsError(f"{run} exists already: move it away first")
+    names = [FILES[k] for k in DEVICE_FILES] + [peer_file("torch", "cuda")]
+    present = [f for f in names if os.path.isfile(os.path.join(src, f))]
+    partial = run + ".partial"
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        os.makedirs(partial)
+        for f in present:
+            shutil.copyfile(os.path.join(src, f), os.path.join(partial, f))
+    except OSError as e:
+        raise ResultsError(f"cannot write {partial}: {e.strerror or e}")
+    write_json(os.path.join(partial, FILES["meta"]), {
+        "machine_id": mid, "date": date[:10], "git_rev": rev, "mode": "device-check",
+        "files": present, "imported_unix": int(time.time())}, "meta")
+    return place(partial, run, False)
+
+
 def _step(text):
     name, sep, secs = text.partition("=")
     if not sep or not name or not secs.isdigit():
@@ -89,6 +146,12 @@ def main(argv=None):
     p.add_argument("max_log2", type=int)
     p = sub.add_parser("peer-skipped")
     p.add_argument("file")
+    p = sub.add_parser("merge-bench")
+    p.add_argument("out")
+    p.add_argument("extra")
+    p = sub.add_parser("import-device")
+    p.add_argument("src")
+    p.add_argument("results")
     p = sub.add_parser("place")
     p.add_argument("partial")
     p.add_argument("final")
@@ -112,6 +175,10 @@ def main(argv=None):
                     print(f"f_peer_{tool}_{device}={peer_file(tool, device)}")
         elif args.cmd == "peer-sizes":
             print(peer_sizes(args.run_dir, args.max_log2))
+        elif args.cmd == "merge-bench":
+            merge_bench(args.out, args.extra)
+        elif args.cmd == "import-device":
+            print(import_device(args.src, args.results))
         elif args.cmd == "place":
             print(place(args.partial, args.final, args.failed))
         elif args.cmd == "peer-skipped":

@@ -14,7 +14,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from choose import choose  # noqa: E402
 from jsonio import print_stdout, read_json, write_text  # noqa: E402
-from names import FILES, PEER_KERNELS  # noqa: E402
+from names import FILES, PEER_KERNELS, PROBE_H2D  # noqa: E402
 from results import (ULP_GAMMAS, ResultsError, family_stats, fmt_g, fmt_n, fmt_ratio,  # noqa: E402
                      fmt_ulp, load_run, number)
 
@@ -260,19 +260,27 @@ def speedup_table(run):
 def recommendation(run):
     if not run.verify or not run.bench:
         return None
+    # A run with GPU kernels and the transfer probes: also the answer for data on the host.
+    datas = ["device"]
+    if any(m.op == PROBE_H2D for m in run.bench) and any(m.kernel.startswith("cuda") for m in run.bench):
+        datas.append("host")
     rows = []
     for n in RECOMMEND_SIZES:
         row = [fmt_n(n)]
-        for op in ("sum", "grad"):
-            try:
-                r = choose(run, n, op, "dense")
-            except ResultsError:
-                row.append("—")
-                continue
-            c = r["chosen"]
-            row.append(f"`{c['kernel']}` ({fmt_g(c['items_per_second'] / 1e9)} G/s)" if c else "none")
+        for data in datas:
+            for op in ("sum", "grad"):
+                try:
+                    r = choose(run, n, op, "dense", data=data)
+                except ResultsError:
+                    row.append("—")
+                    continue
+                c = r["chosen"]
+                row.append(f"`{c['kernel']}` ({fmt_g(c['items_per_second'] / 1e9)} G/s)" if c else "none")
         rows.append(row)
-    return _table(["n", "sum: fastest at <= 4 ULP", "grad: fastest at <= 4 ULP"], rows)
+    head = ["n", "sum: fastest at <= 4 ULP", "grad: fastest at <= 4 ULP"]
+    if len(datas) > 1:
+        head += ["sum, data on the host (transfers counted)", "grad, data on the host"]
+    return _table(head, rows)
 
 
 def imbalance_table(path):

@@ -16,7 +16,10 @@ tiny real run of the programs, so the tests read the shapes the programs produce
 - fixture-gpu-16c-h200/<run>/bench.json: some CPU rows of the real run (probes, scalar and avx2
   dense; avx2 is present on any x86-64 machine that makes the fixtures) plus CUDA rows named by
   names.bench_name (the Python side of bench/names.hpp) in the shape of a real entry
-  (/manual_time, microseconds) with invented rates: there is no GPU here to run them.
+  (/manual_time, microseconds) with invented rates: there is no GPU here to run them. Its
+  host<->device probes are deliberately slow (1.25 GB/s, a pageable, shared-link case) so that
+  choose-kernel --data host turns to the CPU where --data device picks the GPU; verify.json:
+  the CPU kernels as above, the CUDA kernels available.
 """
 
 import argparse
@@ -56,7 +59,7 @@ def family(name, gamma, loss_ulp, grad_ulp):
             "grad": part(grad_ulp), "pass": True}
 
 
-def verify_for(kernels):
+def verify_for(kernels, gpu=False):
     entries = []
     for k in kernels:
         fast = k.endswith("_fast")
@@ -71,9 +74,13 @@ def verify_for(kernels):
             fams += [family("half_bf16", g, err, err) for g in (0, 2)]
         entries.append({"name": k, "backend": "simd", "isa": "x86-64", "available": True,
                         "bound": {"ulp": bound, "rel_other": 1.2e-7}, "families": fams, "pass": True})
-    entries.append({"name": "cuda_warp", "backend": "cuda", "isa": "sm_90", "available": False,
-                    "unavailable_reason": "no CUDA device", "bound": {"ulp": 4}, "families": [],
-                    "pass": True})
+    if gpu:   # the CUDA kernels of the fixture's bench, measured like the CPU ones
+        entries += [dict(e, name=k, backend="cuda", isa="sm_90") for k in ("cuda_warp", "cuda_cub")
+                    for e in entries[:1]]
+    else:
+        entries.append({"name": "cuda_warp", "backend": "cuda", "isa": "sm_90", "available": False,
+                        "unavailable_reason": "no CUDA device", "bound": {"ulp": 4}, "families": [],
+                        "pass": True})
     xs = [10 ** (k / 4) for k in range(-8, 13)]
     series = [{"name": n, "t": t, "loss_ulp": [0.4 if x < 10 else (None if "torch" in n else 0.45) for x in xs]}
               for n in ("scalar", "torch_formula_fp32") for t in (0, 1)]
@@ -88,7 +95,9 @@ def cuda_rows(template, sizes):
     for n in sizes:
         # bytes per logit as bench/names.hpp counts them: probes 5 (read) and 10 (copy: read +
         # write of the dense input's 5 B); dense sum 5, dense grad 9
-        for probe, gbs, bpl in (("probe_cuda_read", 4000.0, 5), ("probe_cuda_copy", 3500.0, 10)):
+        # h2d: the dense input's 5 B up; d2h: an fp32 gradient's 4 B down
+        for probe, gbs, bpl in (("probe_cuda_read", 4000.0, 5), ("probe_cuda_copy", 3500.0, 10),
+                                ("probe_cuda_h2d", 1.25, 5), ("probe_cuda_d2h", 1.25, 4)):
             rows.append((f"{probe}/n:{n}", n, gbs * 1e9 / bpl, bpl))
         for op, f, bpl in (("focal_sum", 1.0, 5), ("focal_grad", 0.6, 9)):
             for kernel, v in (("cuda_warp", 400e9), ("cuda_cub", 380e9)):
@@ -144,6 +153,9 @@ def main():
                 ("/dense/" in b["name"] and any(f"/{k}/" in b["name"] for k in ("scalar", "avx2")))]
     gpu = {"context": ctx, "benchmarks": cpu_rows + cuda_rows(template, (2 ** 10, 2 ** 14, 2 ** 27))}
     dump(os.path.join(GPU_RUN, FILES["bench"]), gpu)
+    dump(os.path.join(GPU_RUN, FILES["verify"]), dict(
+        verify_for(["scalar", "avx2"], gpu=True),
+        machine={"id": "fixture-gpu-16c-h200", "cpu": "Fixture", "cores": 16, "gpu": "NVIDIA H200"}))
     print("fixtures written under", OUT, file=sys.stderr)
 
 

@@ -86,8 +86,8 @@ class FocalBenchCommandLine(unittest.TestCase):
     def test_help_lists_our_flags(self):
         p = self.bench("--help")
         self.assertEqual(p.returncode, 0)
-        for flag in ("--focal_sizes", "--focal_kernels", "--focal_layouts", "--focal_scalar_max",
-                     "--benchmark_filter", "Exit status"):
+        for flag in ("--focal_sizes", "--focal_kernels", "--focal_layouts", "--focal_threads",
+                     "--focal_scalar_max", "--benchmark_filter", "Exit status"):
             self.assertIn(flag, p.stdout)
 
     def test_nothing_to_run_is_an_error(self):
@@ -97,6 +97,10 @@ class FocalBenchCommandLine(unittest.TestCase):
                                  (["--focal_layouts=sparse"], 2, "unknown layout 'sparse'"),
                                  (["--focal_sizes=40"], 2, "in [10, 28]"),
                                  (["--focal_bogus=1"], 2, "unknown flag"),
+                                 (["--focal_threads=0"], 2, "--focal_threads: expected integers in [1, "),
+                                 (["--focal_threads=99999"], 2, "this machine's cores), got '99999'"),
+                                 (["--focal_threads=1,two"], 2, "got 'two'"),
+                                 (["--focal_threads=,"], 2, "--focal_threads: empty list"),
                                  (["--benchmark_out=/nonexistent-dir/x.json"], 1, "cannot write"),
                                  (["--benchmark_out=/tmp"], 1, "cannot write")):
             p = self.bench(*quick, "--focal_kernels=scalar", *args)
@@ -134,6 +138,16 @@ class FocalBenchCommandLine(unittest.TestCase):
         listed = p.stdout.split()
         self.assertIn("focal_sum/scalar/dense_fp16/n:1024/real_time", listed)
         self.assertEqual(len(listed), len(set(listed)), listed)
+
+    def test_openmp_thread_counts(self):
+        p = self.bench("--benchmark_list_tests", "--focal_sizes=10", "--focal_kernels=openmp",
+                       "--focal_layouts=dense", "--focal_threads=1,1")
+        if p.returncode == 2 and "unavailable" in p.stderr:
+            self.skipTest("no openmp kernel in this build")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        kernels = [n for n in p.stdout.split() if n.startswith("focal_")]
+        self.assertEqual(kernels, ["focal_sum/openmp/dense/n:1024/threads:1/real_time",
+                                   "focal_grad/openmp/dense/n:1024/threads:1/real_time"])
 
 
 class Fixtures(unittest.TestCase):
