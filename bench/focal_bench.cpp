@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -58,7 +59,10 @@ constexpr const char* kFocalHelp =
     "  [--focal_scalar_max=K]    largest log2 size for the scalar-backend kernels (default 20:\n"
     "                            they are slow)\n"
     "  [--version]               print the version and exit\n"
-    "Names: focal_sum|focal_grad/<kernel>/<layout>/n:<n>[/threads:<k>], probe_read|probe_copy/n:<n>\n"
+    "Formats: console or json (--benchmark_format, --benchmark_out_format); csv is refused: its\n"
+    "reporter aborts when benchmarks count different things, as probes and kernels do.\n"
+    "Names: focal_sum|focal_grad/<kernel>/<layout>/n:<n>[/threads:<k>], probe_<what>/n:<n>\n"
+    "(probe_read, probe_copy; CUDA: probe_cuda_read, probe_cuda_copy, probe_cuda_h2d, probe_cuda_d2h)\n"
     "Exit status: 0 ok; 1 nothing matched or --benchmark_out (or stdout) not writable; 2 bad\n"
     "argument.\n";
 
@@ -235,11 +239,19 @@ void run_kernel(benchmark::State& state, const focal::KernelInfo* k, bool grad, 
 
 // --- flags -------------------------------------------------------------------------------------
 
-std::vector<std::string> split(const std::string& s) {
+[[noreturn]] void usage_error(const std::string& msg);
+
+// A comma-separated list; an empty item ("10,,12", "scalar,") is an error, not skipped.
+std::vector<std::string> split(const std::string& s, const char* flag) {
   std::vector<std::string> v;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) v.push_back(item);
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t end = std::min(s.find(',', start), s.size());
+    v.push_back(s.substr(start, end - start));
+    if (v.back().empty())
+      usage_error(std::string(flag) + ": empty item in the list '" + s + "'");
+    start = end + 1;
+  }
   return v;
 }
 
@@ -286,7 +298,19 @@ struct Config {
   std::vector<int> threads;          // empty: 1..cores
   int scalar_max = 20;
   std::string out_path;              // --benchmark_out, checked before running
+  std::string out_format = "json";   // --benchmark_out_format
 };
+
+// Google Benchmark answers an unknown format with its help and exit status 0, and its csv
+// reporter aborts unless every benchmark has the first one's counters (probes and kernels here
+// count different things).
+void check_format(const char* flag, const std::string& v) {
+  if (v == "csv")
+    usage_error(std::string(flag) + ": csv is not supported (Google Benchmark's csv reporter needs "
+                "the same counters in every benchmark); use json or console");
+  if (v != "console" && v != "json")
+    usage_error(std::string(flag) + ": expected console or json, got '" + v + "'");
+}
 
 Config take_flags(int& argc, char** argv) {
   Config c;
@@ -299,14 +323,14 @@ Config take_flags(int& argc, char** argv) {
     };
     if (const char* v = value("--focal_sizes=")) {
       c.sizes.clear();
-      for (const auto& s : split(v)) c.sizes.push_back(parse_log2(s, "--focal_sizes"));
+      for (const auto& s : split(v, "--focal_sizes")) c.sizes.push_back(parse_log2(s, "--focal_sizes"));
       if (c.sizes.empty()) usage_error("--focal_sizes: empty list");
     } else if (const char* v = value("--focal_kernels=")) {
-      c.kernels = split(v);
+      c.kernels = split(v, "--focal_kernels");
       if (c.kernels.empty()) usage_error("--focal_kernels: empty list");
     } else if (const char* v = value("--focal_layouts=")) {
       c.layouts.clear();
-      for (const auto& w : split(v)) {
+      for (const auto& w : split(v, "--focal_layouts")) {
         Layout l;
         if (!fb::parse_layout(w, &l))
           usage_error("--focal_layouts: unknown layout '" + w + "' (expected " + fb::layout_words() + ")");
@@ -315,7 +339,7 @@ Config take_flags(int& argc, char** argv) {
       if (c.layouts.empty()) usage_error("--focal_layouts: empty list");
     } else if (const char* v = value("--focal_threads=")) {
       c.threads.clear();
-      for (const auto& s : split(v)) c.threads.push_back(parse_threads(s));
+      for (const auto& s : split(v, "--focal_threads")) c.threads.push_back(parse_threads(s));
       if (c.threads.empty()) usage_error("--focal_threads: empty list");
     } else if (const char* v = value("--focal_scalar_max=")) {
       c.scalar_max = parse_log2(v, "--focal_scalar_max");
@@ -327,6 +351,8 @@ Config take_flags(int& argc, char** argv) {
       usage_error("unknown flag '" + a + "'");
     } else {
       if (const char* v = value("--benchmark_out=")) c.out_path = v;
+      if (const char* v = value("--benchmark_out_format=")) check_format("--benchmark_out_format", c.out_format = v);
+      if (const char* v = value("--benchmark_format=")) check_format("--benchmark_format", v);
       argv[out++] = argv[i];
     }
   }
@@ -347,12 +373,35 @@ bool check_out_path(const std::string& path) {
   const bool existed = stat(path.c_str(), &st) == 0;
   std::ofstream f(path, std::ios::app);
   if (!f) fail("--benchmark_out=" + path + ": cannot write: " + std::strerror(errno));
+  // A device cannot be checked after the run (/dev/full takes the open, then fails every
+  // write): one newline now tells.
+  if (existed && S_ISCHR(st.st_mode) && !(f << '\n' << std::flush))
+    fail("--benchmark_out=" + path + ": cannot write to it");
   return existed;
 }
-void check_out_written(const std::string& path) {
+// A write that failed half way (a full disk, a file size limit) leaves a file cut short: JSON
+// ends by closing the "benchmarks" list and the document ("]" then "}"), csv and console with a
+// newline. Google Benchmark does not check its writes.
+void check_out_written(const std::string& path, const std::string& format) {
   struct stat st{};
   if (path.empty() || stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
   if (st.st_size == 0) fail("--benchmark_out=" + path + ": nothing was written");
+  std::ifstream f(path, std::ios::binary);
+  const std::streamoff tail = std::min<std::streamoff>(st.st_size, 64);
+  std::string end(static_cast<std::size_t>(tail), '\0');
+  f.seekg(-tail, std::ios::end);
+  f.read(end.data(), tail);
+  if (!f) fail("--benchmark_out=" + path + ": cannot read it back");
+  bool whole = end.back() == '\n';
+  if (format == "json") {
+    std::string ink;  // the last characters that are not blanks
+    for (char c : end)
+      if (!std::isspace(static_cast<unsigned char>(c))) ink += c;
+    whole = ink.size() >= 2 && ink.compare(ink.size() - 2, 2, "]}") == 0;
+  }
+  if (!whole)
+    fail("--benchmark_out=" + path + ": the file is cut short (a write failed: a full disk or a "
+         "file size limit?)");
 }
 
 void print_help() {
@@ -373,7 +422,7 @@ void add_context(const std::vector<const focal::KernelInfo*>& chosen) {
   const auto& machine = focal::support::machine();
   benchmark::AddCustomContext("focal_machine_id", machine.id);
   benchmark::AddCustomContext("focal_version", focal::support::version_line("focal-bench"));
-  benchmark::AddCustomContext("focal_git_revision", FOCAL_GIT_REV);
+  benchmark::AddCustomContext("focal_git_revision", std::string(focal::support::git_rev()));
   benchmark::AddCustomContext("focal_build_type", FOCAL_BUILD_TYPE);
   benchmark::AddCustomContext("focal_compiler", "g++ " __VERSION__);
   benchmark::AddCustomContext(
@@ -420,7 +469,12 @@ void register_all(const Config& cfg, const std::vector<const focal::KernelInfo*>
     benchmark::RegisterBenchmark(fb::kProbeCopy, probe_copy)->ArgName(fb::kArgN)->Arg(n)->UseRealTime();
     for (const auto* k : chosen) {
       const std::string name(k->name);
-      if (k->backend == "scalar" && lg > cfg.scalar_max) continue;  // one float at a time: slow
+      if (k->backend == "scalar" && lg > cfg.scalar_max) {  // one float at a time: slow
+        if (!cfg.kernels.empty())  // named: say why it does not run
+          std::fprintf(stderr, "focal-bench: %s is not run at 2^%d (above --focal_scalar_max=%d)\n",
+                       std::string(k->name).c_str(), lg, cfg.scalar_max);
+        continue;
+      }
       const bool omp = k->backend == "openmp";
       for (bool grad : {false, true})
         for (Layout layout : cfg.layouts) {
@@ -493,7 +547,7 @@ int main(int argc, char** argv) {
     if (!out_existed) std::remove(cfg.out_path.c_str());
     fail("no benchmark matched (check --benchmark_filter and --focal_kernels)");
   }
-  check_out_written(cfg.out_path);
+  check_out_written(cfg.out_path, cfg.out_format);
   check_stdout_written();
   return 0;
 }

@@ -2,9 +2,7 @@
 
 #include "focal/version.hpp"
 
-#ifndef FOCAL_GIT_REV
-#define FOCAL_GIT_REV "unknown"
-#endif
+#include "focal_git_rev.h"  // generated at build time (cmake/git_rev.cmake)
 
 namespace focal::support {
 

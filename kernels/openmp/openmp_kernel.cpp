@@ -13,6 +13,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -32,11 +33,21 @@ namespace {
 constexpr std::size_t kChunkElements = std::size_t(1) << 14;
 constexpr std::size_t kParallelMinElements = std::size_t(1) << 17;
 
-// FOCAL_OPENMP_MIN_ELEMENTS overrides the threshold (for measuring it; bench/NOTES.md).
+// FOCAL_OPENMP_MIN_ELEMENTS overrides the threshold (for measuring it; bench/NOTES.md). A value
+// that is not a count is ignored, and said so once.
 std::size_t parallel_min_elements() {
   static const std::size_t v = [] {
     const char* s = std::getenv("FOCAL_OPENMP_MIN_ELEMENTS");
-    return s && *s ? std::size_t(std::strtoull(s, nullptr, 10)) : kParallelMinElements;
+    if (!s || !*s) return kParallelMinElements;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(s, &end, 10);
+    if (*end || errno || *s == '-' || *s == '+' || *s == ' ') {
+      std::fprintf(stderr, "focal: FOCAL_OPENMP_MIN_ELEMENTS='%s' is not a count of elements; using %zu\n",
+                   s, kParallelMinElements);
+      return kParallelMinElements;
+    }
+    return std::size_t(n);
   }();
   return v;
 }

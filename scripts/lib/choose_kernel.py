@@ -115,6 +115,8 @@ def main(argv=None):
                          "results/ folder; default: this machine's newest run")
     ap.add_argument("--json", action="store_true", help="print the ranking as JSON")
     args = ap.parse_args(argv)
+    if args.layout == "soft" and args.dtype != "fp32":   # choose() says so too, for other callers
+        ap.error(f"--dtype {args.dtype}: the soft layout takes fp32 logits only")
     try:
         run = load_run(resolve_run(args.results), need_bench=True)
         result = choose(run, args.n, args.op, args.layout, args.max_ulp, args.dtype, args.data)

@@ -117,6 +117,8 @@ def main(argv=None):
     ap.add_argument("--json", action="store_true",
                     help="print the table as JSON (and write compare.json) instead of markdown")
     args = ap.parse_args(argv)
+    if args.out == "":
+        ap.error("--out: expected a directory, got an empty string")
     default_root = os.path.join(repo_root(), "results")
     out = args.out or os.path.join(default_root, "compare")
     try:

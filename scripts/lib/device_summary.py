@@ -46,8 +46,11 @@ def lines(out, statuses):
         errors = []
         ms, ctx = load_bench(bench, errors)
         peak = number(float(ctx.get("cuda_peak_dram_GBps", "nan"))) if "cuda_peak_dram_GBps" in ctx else None
-        yield (f"GPU: {ctx.get('cuda_gpu', '?')}  SMs {ctx.get('cuda_sm_count', '?')}  L2 "
-               f"{ctx.get('cuda_l2_bytes', '?')} B  peak DRAM {peak or 0:.0f} GB/s")
+        if "cuda_gpu" in ctx:
+            yield (f"GPU: {ctx['cuda_gpu']}  SMs {ctx.get('cuda_sm_count', '?')}  L2 "
+                   f"{ctx.get('cuda_l2_bytes', '?')} B  peak DRAM {peak or 0:.0f} GB/s")
+        else:
+            yield "GPU: none in bench.json's context (no CUDA benchmarks ran)"
         yield f"{'benchmark':48s} {'us':>9s} {'Glogit/s':>9s} {'GB/s':>8s} {'read':>6s} {'copy':>6s}"
         for m in sorted(ms, key=lambda m: m.name):
             if m.n != N or "cuda" not in m.kernel:

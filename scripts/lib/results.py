@@ -25,9 +25,15 @@ _TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
 def number(v):
-    """v as a finite float, or None (bool, str, NaN, inf and the rest are not numbers here)."""
-    if type(v) in (int, float) and math.isfinite(v):
-        return float(v)
+    """v as a finite float, or None (bool, str, NaN, inf, an int beyond float's range and the rest
+    are not numbers here)."""
+    if type(v) is int:
+        try:
+            v = float(v)
+        except OverflowError:   # JSON integers are unbounded
+            return None
+    if type(v) is float and math.isfinite(v):
+        return v
     return None
 
 

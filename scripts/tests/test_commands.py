@@ -81,8 +81,8 @@ class ChooseKernel(unittest.TestCase):
         self.assertEqual(p.returncode, 1, p.stdout)
         self.assertIn("no focal_sum benchmarks for the labels layout with bf16 logits", p.stderr)
         p = script("choose-kernel", "--n", "2^14", "--layout", "soft", "--dtype", "fp16", "--results", CPU)
-        self.assertEqual(p.returncode, 1)
-        self.assertIn("soft targets take fp32 logits only", p.stderr)
+        self.assertEqual(p.returncode, 2)   # a bad combination of arguments
+        self.assertIn("the soft layout takes fp32 logits only", p.stderr)
 
     def test_text_answer_and_interpolation(self):
         p = script("choose-kernel", "--n", "4000", "--results", CPU)
@@ -95,7 +95,8 @@ class ChooseKernel(unittest.TestCase):
                            (["--n", "2^99"], "up to 2^40"), (["--n", "9" * 40], "up to 2^40"), ([], "--n"),
                            (["--n", "5", "--layout", "sparse"], "invalid choice"),
                            (["--n", "5", "--dtype", "fp8"], "invalid choice"),
-                           (["--n", "5", "--max-ulp", "nan"], "ULPs >= 0")):
+                           (["--n", "5", "--max-ulp", "nan"], "ULPs >= 0"),
+                           (["--n", "5", "--layout", "soft", "--dtype", "fp16"], "takes fp32 logits only")):
             p = script("choose-kernel", *args, "--results", CPU)
             self.assertEqual(p.returncode, 2, (args, p.stderr))
             self.assertIn(want, p.stderr, args)
@@ -227,6 +228,9 @@ class Compare(unittest.TestCase):
                 self.assertEqual(p.returncode, 1, (out, p.stderr))
                 self.assertIn(want, p.stderr)
                 no_traceback(self, p)
+        p = script("compare", "--out", "", "--no-plots", CPU_RUN)   # not the default folder
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--out: expected a directory", p.stderr)
 
     def test_errors(self):
         p = script("compare", os.path.join(FIXTURES, "nope"))
@@ -252,7 +256,14 @@ class BadResultsThroughTheCommands(unittest.TestCase):
                  ("verify.json", '{"kernels": [{"name": "avx2", "bound": {"ulp": "4"}}]}', "bound.ulp"),
                  ("verify.json", '{"kernels": [{"name": "avx2", "families": {}}]}', "families: expected a list"),
                  ("meta.json", "[]", "expected an object, got list"),
-                 ("imbalance.json", '{"rows": [{"loss": 1}]}', "not an imbalance.py result"))
+                 ("imbalance.json", '{"rows": [{"loss": 1}]}', "not an imbalance.py result"),
+                 # an integer beyond float's range (JSON's are unbounded)
+                 ("verify.json", '{"kernels": [{"name": "avx2", "bound": {"ulp": 1' + "0" * 400 + '}}]}',
+                  "bound.ulp"))
+        with open(os.path.join(CPU_RUN, "bench.json")) as f:
+            huge = f.read().replace('"items_per_second": ', '"items_per_second": 9' + "9" * 400 + " + ", 1)
+        huge = huge.replace(" + ", ", \"was\": ", 1)
+        cases += (("bench.json", huge, "items_per_second .*expected a finite positive number"),)
         for name, text, want in cases:
             with tempfile.TemporaryDirectory() as d:
                 run = self.damaged(d, name, text)

@@ -100,7 +100,13 @@ class FocalBenchCommandLine(unittest.TestCase):
                                  (["--focal_threads=0"], 2, "--focal_threads: expected integers in [1, "),
                                  (["--focal_threads=99999"], 2, "this machine's cores), got '99999'"),
                                  (["--focal_threads=1,two"], 2, "got 'two'"),
-                                 (["--focal_threads=,"], 2, "--focal_threads: empty list"),
+                                 (["--focal_threads=,"], 2, "--focal_threads: empty item"),
+                                 (["--focal_sizes=10,,12"], 2, "--focal_sizes: empty item in the list '10,,12'"),
+                                 (["--focal_layouts=dense,"], 2, "--focal_layouts: empty item"),
+                                 (["--benchmark_format=xml"], 2, "--benchmark_format: expected console or json"),
+                                 (["--benchmark_out_format=csv", "--benchmark_out=/tmp/x.csv"], 2,
+                                  "csv is not supported"),
+                                 (["--benchmark_out=/dev/full"], 1, "cannot write to it"),
                                  (["--benchmark_out=/nonexistent-dir/x.json"], 1, "cannot write"),
                                  (["--benchmark_out=/tmp"], 1, "cannot write")):
             p = self.bench(*quick, "--focal_kernels=scalar", *args)
@@ -138,6 +144,25 @@ class FocalBenchCommandLine(unittest.TestCase):
         listed = p.stdout.split()
         self.assertIn("focal_sum/scalar/dense_fp16/n:1024/real_time", listed)
         self.assertEqual(len(listed), len(set(listed)), listed)
+
+    def test_output_cut_short_is_an_error(self):
+        import resource
+        import signal
+
+        def limit():   # a 2 KiB file size limit: the JSON is cut short, write() fails past it
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+        bench = focal_bench()
+        if bench is None:
+            self.skipTest("focal-bench is not built (set FOCAL_BUILD_DIR)")
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "o.json")
+            p = subprocess.run([bench, "--focal_sizes=10,12", "--focal_kernels=scalar", "--focal_layouts=dense",
+                                "--benchmark_min_time=0.001", f"--benchmark_out={out}"],
+                               capture_output=True, text=True, timeout=120, preexec_fn=limit)
+            self.assertEqual(p.returncode, 1, p.stderr[-300:])
+            self.assertIn("the file is cut short", p.stderr)
+            self.assertEqual(os.path.getsize(out), 2048)
 
     def test_openmp_thread_counts(self):
         p = self.bench("--benchmark_list_tests", "--focal_sizes=10", "--focal_kernels=openmp",

@@ -64,6 +64,8 @@ TEST(VerifyCli, BadUsageIsExit2WithAMessage) {
                {"--gamma -1", "--gamma"},
                {"--gamma 9", "[0, 8]"},
                {"--gamma two", "expected a number"},
+               {"--gamma 1,,2", "--gamma: empty item in the list '1,,2'"},
+               {"--kernels scalar,", "--kernels: empty item"},
                {"--alpha 2", "--alpha"},
                {"--frobnicate", "unknown argument '--frobnicate'"},
                {"--quick --full", "choose one"},

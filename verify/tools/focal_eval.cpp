@@ -112,7 +112,7 @@ Lines read_lines(Layout layout, focal::Dtype dtype) {
     in.t.push_back(t);
     in.line_of.push_back(lineno);
   }
-  if (std::cin.bad()) {
+  if (std::cin.bad() || std::ferror(stdin)) {  // cin synced with stdio: a read error sets stdin's error flag, not cin's badbit
     std::fprintf(stderr, "%s: reading stdin failed\n", kTool);
     std::exit(1);
   }

@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
     sg.add(lineno, x, t, v[3], tr.grad_exact, tr.grad_float,
            binary ? tr.grad_exact : tr.grad_scale_term, false);
   }
-  if (std::cin.bad()) {
+  if (std::cin.bad() || std::ferror(stdin)) {  // cin synced with stdio: a read error sets stdin's error flag, not cin's badbit
     std::fprintf(stderr, "%s: reading stdin failed\n", kTool);
     return 1;
   }

@@ -57,12 +57,16 @@ const char* const kUsage =
 
 namespace {
 
-std::vector<std::string> split(const std::string& s, char sep = ',') {
+// A comma-separated list of `flag`; an empty item ("1,,2", "avx2,") is an error, not skipped.
+std::vector<std::string> split(const std::string& flag, const std::string& s) {
   std::vector<std::string> out;
-  std::string cur;
-  std::istringstream in(s);
-  while (std::getline(in, cur, sep))
-    if (!cur.empty()) out.push_back(cur);
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t end = std::min(s.find(',', start), s.size());
+    out.push_back(s.substr(start, end - start));
+    if (out.back().empty()) throw UsageError(flag + ": empty item in the list '" + s + "'");
+    start = end + 1;
+  }
   return out;
 }
 
@@ -84,7 +88,7 @@ std::uint64_t parse_bits(const std::string& s) {
 
 std::vector<BitRange> parse_ranges(const std::string& arg) {
   std::vector<BitRange> rs;
-  for (const auto& part : split(arg)) {
+  for (const auto& part : split("--range", arg)) {
     const auto colon = part.find(':');
     if (colon == std::string::npos)
       throw UsageError("--range: expected LO:HI (e.g. 0x3f800000:0x3f810000), got '" + part + "'");
@@ -118,10 +122,10 @@ Config parse(int argc, char** argv) {
     } else if (a == "--exhaustive") {
       c.mode = Mode::exhaustive, ++modes;
     } else if (a == "--kernels") {
-      c.kernel_names = split(value());
+      c.kernel_names = split(a, value());
       if (c.kernel_names.empty()) throw UsageError("--kernels: expected a comma-separated list");
     } else if (a == "--gamma" || a == "--gammas") {
-      for (const auto& g : split(value())) {
+      for (const auto& g : split(a, value())) {
         const float v = parse_number(a, g);
         if (!(v >= 0.0f && v <= 8.0f))
           throw UsageError(a + ": expected values in [0, 8], got '" + g + "'");
@@ -129,7 +133,7 @@ Config parse(int argc, char** argv) {
       }
       if (c.gammas.empty()) throw UsageError(a + ": expected a comma-separated list");
     } else if (a == "--alpha" || a == "--alphas") {
-      for (const auto& s : split(value())) {
+      for (const auto& s : split(a, value())) {
         const float v = parse_number(a, s);
         if (!(v <= 1.0f) || !std::isfinite(v))
           throw UsageError(a + ": expected finite values <= 1, got '" + s + "'");
