@@ -269,8 +269,16 @@ void transfer_probe(benchmark::State& st, std::size_t bytes, bool to_device) {
     st.SkipWithError(e.what());
   }
 }
-void bm_probe_h2d(benchmark::State& st) { transfer_probe(st, 5 * std::size_t(st.range(0)), true); }
-void bm_probe_d2h(benchmark::State& st) { transfer_probe(st, 4 * std::size_t(st.range(0)), false); }
+// Up: the dense input (moved_bytes of a dense sum); down: its fp32 gradient (what a dense grad
+// moves beyond the sum).
+void bm_probe_h2d(benchmark::State& st) {
+  const auto n = std::size_t(st.range(0));
+  transfer_probe(st, std::size_t(moved_bytes(Layout::dense, n, false)), true);
+}
+void bm_probe_d2h(benchmark::State& st) {
+  const auto n = std::size_t(st.range(0));
+  transfer_probe(st, std::size_t(moved_bytes(Layout::dense, n, true) - moved_bytes(Layout::dense, n, false)), false);
+}
 
 void bm_focal(benchmark::State& st, cuda::Reducer reducer, Layout layout, bool grad) {
   const auto n = std::size_t(st.range(0));

@@ -42,7 +42,7 @@ std::size_t parallel_min_elements() {
     char* end = nullptr;
     errno = 0;
     const unsigned long long n = std::strtoull(s, &end, 10);
-    if (*end || errno || *s == '-' || *s == '+' || *s == ' ') {
+    if (*end || errno || !(*s >= '0' && *s <= '9')) {  // strtoull takes blanks and signs
       std::fprintf(stderr, "focal: FOCAL_OPENMP_MIN_ELEMENTS='%s' is not a count of elements; using %zu\n",
                    s, kParallelMinElements);
       return kParallelMinElements;

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import math
 
-from names import DTYPES, OP_GRAD, OP_SUM, PROBE_D2H, PROBE_H2D, layout_dtype
+from names import DTYPES, OP_GRAD, OP_SUM, PROBE_D2H, PROBE_H2D, layout_dtype, on_gpu
 from results import ResultsError, fmt_g, fmt_n, fmt_ulp, layout_kind, measured_max_ulp, number
 
-OPS = {"sum": "focal_sum", "grad": "focal_grad"}
+OPS = {"sum": OP_SUM, "grad": OP_GRAD}
 LAYOUTS = ("dense", "labels", "soft")
 DATA = ("device", "host")   # where the caller's tensors are: each kernel's own memory, or the host
 DEFAULT_MAX_ULP = 4.0   # at least every full-accuracy kernel's declared bound; larger admits a fast tier
@@ -68,11 +68,6 @@ def accuracy_verdict(entry, layout, max_ulp, dtype="fp32"):
     return True, declared, measured, ""
 
 
-def is_gpu_kernel(kernel, entry):
-    backend = (entry or {}).get("backend")
-    return backend == "cuda" if backend else kernel.startswith("cuda")
-
-
 def _bytes_per_logit(run, op, kernel, bench_layout):
     """Bytes one call moves per logit (the benchmark's bytes/s over its logits/s)."""
     for m in run.bench:
@@ -84,22 +79,28 @@ def _bytes_per_logit(run, op, kernel, bench_layout):
 def transfer_seconds(run, kernel, bench_layout, bench_op, n):
     """(seconds, text) a call with the data on the host adds to a GPU kernel: its inputs up and,
     for the gradient, the gradient down, at the rates of probe_cuda_h2d / probe_cuda_d2h measured
-    in the same run (pinned host memory). (None, reason) when the run cannot tell."""
+    in the same run (pinned host memory) for copies of the same size, so a small copy's fixed
+    cost is in. Not counted: reading back a sum's scalar (one small copy). (None, reason) when
+    the run cannot tell."""
     up = _bytes_per_logit(run, OP_SUM, kernel, bench_layout)   # a sum reads its inputs only
+    if up is None:
+        return None, f"no {OP_SUM} benchmark of {kernel} for {bench_layout} to size its transfer"
     down = 0.0
     if bench_op == OP_GRAD:
         moved = _bytes_per_logit(run, OP_GRAD, kernel, bench_layout)
-        down = None if moved is None or up is None else moved - up
-    if up is None or down is None:
-        return None, f"no {OP_SUM} benchmark of {kernel} for {bench_layout} to size its transfer"
+        if moved is None:
+            return None, f"no {OP_GRAD} benchmark of {kernel} for {bench_layout} to size its transfer"
+        down = moved - up
     secs = 0.0
     for probe, nbytes in ((PROBE_H2D, up * n), (PROBE_D2H, down * n)):
         if nbytes <= 0:
             continue
-        pts = [(m.n, m.gbps * 1e9) for m in run.bench if m.op == probe and m.gbps]
+        # (bytes copied, bytes/s) of each probe size: rates looked up by copy size
+        pts = [(round(m.gbps * 1e9 / m.items_per_second * m.n), m.gbps * 1e9)
+               for m in run.bench if m.op == probe and m.gbps]
         if not pts:
             return None, f"this run has no {probe} benchmark, so the host<->device transfer is unknown"
-        secs += nbytes / estimate(pts, n)[0]
+        secs += nbytes / estimate(pts, max(1, round(nbytes)))[0]
     return secs, f"host<->device transfer {secs * 1e3:.3g} ms counted ({up:.3g} B/logit up" + (
         f", {down:.3g} down)" if down > 0 else ")")
 
@@ -137,7 +138,7 @@ def choose(run, n, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP, dtype="fp3
     for (kernel, bench_layout), ms in per_kernel.items():
         ips, how = estimate([(m.n, m.items_per_second) for m in ms], n)
         ok, declared, measured, reason = accuracy_verdict(entries.get(kernel), layout, max_ulp, dtype)
-        gpu = is_gpu_kernel(kernel, entries.get(kernel))
+        gpu = on_gpu(kernel)
         if gpu and data == "host":
             secs, text = transfer_seconds(run, kernel, bench_layout, bench_op, n)
             if secs is None:
@@ -170,22 +171,24 @@ def choose(run, n, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP, dtype="fp3
 
 
 def by_size(run, op="sum", layout="dense", max_ulp=DEFAULT_MAX_ULP, dtype="fp32", data="device"):
-    """The chosen kernel at every power of two across the run's measured sizes, merged into
-    ranges: [(first_n, last_n, kernel, gpu)]. Shows the CPU<->GPU crossover when the run has both."""
-    sizes = sorted({m.n for m in run.bench if m.op == OPS.get(op)})
-    if not sizes:
-        return []
+    """The chosen kernel at every power of two across the sizes measured for this op, layout and
+    dtype, merged into ranges: [{"from", "to", "kernel", "gpu", "extrapolated"}] (extrapolated: the
+    winner was not measured that far, its nearest size stands in). Shows the CPU<->GPU crossover
+    when the run has both."""
+    sizes = sorted({m.n for m in run.bench if m.op == OPS.get(op) and layout_kind(m.layout) == layout
+                    and layout_dtype(m.layout) == dtype})
     ranges = []
-    k = math.ceil(math.log2(sizes[0]))
-    while 2 ** k <= sizes[-1]:
+    k = math.ceil(math.log2(sizes[0])) if sizes else 1
+    while sizes and 2 ** k <= sizes[-1]:
         c = choose(run, 2 ** k, op, layout, max_ulp, dtype, data)["chosen"]
-        name, gpu = (c["kernel"], c["gpu"]) if c else (None, False)
-        if ranges and ranges[-1][2] == name:
-            ranges[-1][1] = 2 ** k
+        row = {"kernel": c["kernel"] if c else None, "gpu": bool(c and c["gpu"]),
+               "extrapolated": bool(c and c["how"].startswith("nearest"))}
+        if ranges and all(ranges[-1][key] == v for key, v in row.items()):
+            ranges[-1]["to"] = 2 ** k
         else:
-            ranges.append([2 ** k, 2 ** k, name, gpu])
+            ranges.append({"from": 2 ** k, "to": 2 ** k, **row})
         k += 1
-    return [tuple(r) for r in ranges]
+    return ranges
 
 
 def describe_bound(c):
@@ -227,11 +230,13 @@ def format_choice(result):
         verdict = "meets the bound" if c["ok"] else c["reason"]
         lines.append(f"  {c['kernel']:<14} {fmt_g(c['items_per_second'] / 1e9):>7} G/s  {verdict}")
     sizes = result.get("by_size")
-    if sizes and any(gpu for *_, gpu in sizes) and not all(gpu for *_, gpu in sizes):
+    if sizes and any(r["gpu"] for r in sizes) and not all(r["gpu"] for r in sizes):
         lines.append("best kernel by size (CPU<->GPU crossover" +
                      (", transfers counted):" if result.get("data") == "host" else ", data already on each device):"))
-        for lo, hi, kernel, gpu in sizes:
-            where = "no kernel meets the bound" if kernel is None else f"{kernel} ({'GPU' if gpu else 'CPU'})"
-            span = fmt_n(lo) if lo == hi else f"{fmt_n(lo)}..{fmt_n(hi)}"
+        for r in sizes:
+            where = ("no kernel meets the bound" if r["kernel"] is None else
+                     f"{r['kernel']} ({'GPU' if r['gpu'] else 'CPU'})" +
+                     (", beyond its measured sizes" if r["extrapolated"] else ""))
+            span = fmt_n(r["from"]) if r["from"] == r["to"] else f"{fmt_n(r['from'])}..{fmt_n(r['to'])}"
             lines.append(f"  n = {span}: {where}")
     return "\n".join(lines)

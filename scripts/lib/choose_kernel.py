@@ -94,7 +94,11 @@ def main(argv=None):
                "benchmarked, else interpolated linearly in log2 n between the neighbouring sizes, "
                "else the nearest measured size (the output says which).\n\nExit status: 0 a kernel was "
                "chosen; 1 no usable results (or stdout not writable); 2 bad argument; 3 no kernel meets "
-               "the bound.")
+               "the bound.\n\nWith --data host a GPU kernel's time also holds copying its inputs to the device and, for "
+               "the gradient, the gradient back, at the rates probe_cuda_h2d / probe_cuda_d2h measured "
+               "in the same run for copies of that size (a run without them leaves the GPU kernels "
+               "out, saying why). On a run with CPU and GPU kernels the answer ends with the best "
+               "kernel for each size (the CPU<->GPU crossover).")
     ap.add_argument("--n", required=True, type=parse_n, metavar="N",
                     help="number of logits per call (N*C for the labels layout)")
     ap.add_argument("--layout", default="dense", choices=LAYOUTS, help="default: dense")

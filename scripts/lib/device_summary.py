@@ -1,5 +1,6 @@
 """The last table of scripts/device-check, from its output folder (through results.py):
   device_summary.py OUTDIR build=ok tests=ok memcheck=... determinism=... bench=... peer=...
+                    cpu_bench=... verify=...
 Statuses, the ctest and memcheck verdicts, the determinism sums, the GPU, every CUDA benchmark
 at n = 2^27 (and every error), the PyTorch peers on the GPU against cuda_warp, and the host's
 CPU kernels at n = 2^24.
@@ -14,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jsonio import ResultsError, read_json  # noqa: E402
-from names import FILES, PEER_KERNELS, peer_file  # noqa: E402
+from names import DETERMINISM_MARKER, FILES, PEER_KERNELS, on_gpu, peer_file  # noqa: E402
 from results import fmt_ratio, load_bench, number  # noqa: E402
 
 N = 2 ** 27
@@ -38,7 +39,9 @@ def lines(out, statuses):
     m = re.search(r"ERROR SUMMARY: \d+ errors?", tests)
     if m:
         yield f"memcheck: {m.group(0)}"
-    for k, n, s in re.findall(r"\[ sums \] (\S+) n=(\d+) run 1: (\S+)", tests):
+    # The determinism step's sums: after its marker (the tests before it ran other seeds).
+    det = tests.rsplit(DETERMINISM_MARKER, 1)[1] if DETERMINISM_MARKER in tests else ""
+    for k, n, s in re.findall(r"\[ sums \] (\S+) n=(\d+) run 1: (\S+)", det):
         yield f"determinism: {k} n={n} sum={s}"
     ours = {}
     bench = os.path.join(out, FILES["bench"])
@@ -53,7 +56,7 @@ def lines(out, statuses):
             yield "GPU: none in bench.json's context (no CUDA benchmarks ran)"
         yield f"{'benchmark':48s} {'us':>9s} {'Glogit/s':>9s} {'GB/s':>8s} {'read':>6s} {'copy':>6s}"
         for m in sorted(ms, key=lambda m: m.name):
-            if m.n != N or "cuda" not in m.kernel:
+            if m.n != N or not on_gpu(m.kernel):
                 continue
             ours[(m.op, m.kernel, m.layout)] = m.items_per_second
             frac = [m.counters.get(k) for k in ("frac_read", "frac_copy")]
@@ -61,7 +64,7 @@ def lines(out, statuses):
                    + " ".join(f"{v:6.2f}" if v is not None else f"{'—':>6s}" for v in frac))
         for name, msg in errors:
             yield f"{name:48s} ERROR {msg}"
-        cpu = [m for m in ms if m.n == CPU_N and m.op in ("focal_sum", "focal_grad") and "cuda" not in m.kernel]
+        cpu = [m for m in ms if m.n == CPU_N and m.op in ("focal_sum", "focal_grad") and not on_gpu(m.kernel)]
         if cpu:
             yield f"host CPU ({ctx.get('focal_cpu', '?')}, {ctx.get('focal_cores', '?')} cores), dense, n = 2^24:"
             for m in sorted(cpu, key=lambda m: (m.op, m.kernel, m.threads or 0)):

@@ -28,6 +28,9 @@ FILES = {
     "half_peer_cpu": "half_peer_cpu.md",   # verify/peer/torch_half_peer.py: half tensors at extreme p_t
     "half_peer_cuda": "half_peer_cuda.md",
 }
+# The line scripts/device-check writes into tests.log before its determinism step; the summary
+# reads the sums after the last one (the staged tests before it print sums of other seeds).
+DETERMINISM_MARKER = "== determinism: the sums below are this step's"
 PEER_TOOLS = ("torch", "jax")
 DEVICES = ("cpu", "cuda")
 
@@ -65,6 +68,12 @@ PEER_KERNELS = {"torch_eager": "PyTorch eager (torchvision)",
 _OLD_LAYOUTS = {"dense_u8": "dense", "soft_f32": "soft"}
 _MODIFIERS = {"manual_time", "real_time", "process_time"}
 MAX_N = 2 ** 40   # larger is not a logit count any benchmark here runs
+
+
+def on_gpu(name):
+    """Whether a kernel or probe name is a CUDA one (bench/names.hpp: CUDA kernels are named
+    cuda_*, their probes probe_cuda_*)."""
+    return name.startswith("cuda") or name.startswith("probe_cuda")
 
 
 def layout_kind(layout):

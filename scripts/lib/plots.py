@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
 
-from names import PEER_KERNELS  # noqa: E402
+from names import PEER_KERNELS, on_gpu  # noqa: E402
 from results import fmt_n  # noqa: E402
 
 OP_TITLES = {"focal_sum": "forward sum", "focal_grad": "fused loss + gradient"}
@@ -53,7 +53,7 @@ def _ceilings(bench, op, kernels_in_panel):
         pts = sorted((m.n, m) for m in bench if m.op == probe)
         if not pts:
             continue
-        ks = [m for m in kernels_in_panel if ("cuda" in m.kernel) == ("cuda" in probe)]
+        ks = [m for m in kernels_in_panel if on_gpu(m.kernel) == on_gpu(probe)]
         bpl = _bytes_per_logit(ks)
         if not bpl or not all(m.gbps for _, m in pts):
             continue

@@ -2,7 +2,8 @@
 script parses JSON itself):
 
   runinfo.py files                           the run's file names as shell assignments
-                                             (f_bench=bench.json ..., f_peer_torch_cpu=...)
+                                             (f_bench=bench.json ..., f_peer_torch_cpu=...) and
+                                             device-check's determinism_marker
   runinfo.py peer-sizes RUN_DIR MAX_LOG2     log2 sizes of the run's dense focal_sum benchmarks
                                              up to MAX_LOG2, comma-separated (default 10,16,20,24)
   runinfo.py peer-skipped FILE               the reason a peer recorded for skipping, or nothing
@@ -11,7 +12,8 @@ script parses JSON itself):
                                              writes RUN_DIR/meta.json
 
   runinfo.py merge-bench OUT IN              appends IN's benchmarks to OUT's (focal-bench JSON of
-                                             the same machine; OUT is written only when both read)
+                                             the same machine; OUT is written only when both read;
+                                             exit 3: OUT unreadable, IN fine)
   runinfo.py import-device DIR RESULTS       files scripts/device-check left in DIR as a run of the
                                              device machine: RESULTS/<machine-id>/<date>-<rev>/
                                              (id, date and revision from DIR/bench.json's context)
@@ -20,19 +22,22 @@ script parses JSON itself):
                                              --failed FINAL stays as it was and PARTIAL becomes
                                              .failed-<FINAL's name> beside it
 
-Exit status: 0 ok, 1 unreadable input or unwritable output, 2 bad argument."""
+Exit status: 0 ok, 1 unreadable input or unwritable output, 2 bad argument, 3 (merge-bench) OUT
+is not readable focal-bench JSON while IN is."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shlex
 import shutil
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from jsonio import ResultsError, read_json, write_json  # noqa: E402
-from names import DEVICES, FILES, PEER_TOOLS, peer_file  # noqa: E402
+from names import DETERMINISM_MARKER, DEVICES, FILES, PEER_TOOLS, peer_file  # noqa: E402
 from results import load_bench  # noqa: E402
 
 
@@ -85,8 +90,16 @@ def _bench_doc(path):
     return data
 
 
+class UnreadableOut(ResultsError):
+    """merge-bench's OUT is not readable focal-bench JSON (exit status 3)."""
+
+
 def merge_bench(out, extra):
-    a, b = _bench_doc(out), _bench_doc(extra)
+    b = _bench_doc(extra)
+    try:
+        a = _bench_doc(out)
+    except ResultsError as e:
+        raise UnreadableOut(str(e))
     ida, idb = a["context"].get("focal_machine_id"), b["context"].get("focal_machine_id")
     if ida != idb:
         raise ResultsError(f"{extra}: machine '{idb}', but {out} is of machine '{ida}'")
@@ -103,18 +116,40 @@ DEVICE_FILES = ("bench", "verify", "device_summary", "run_log", "build_log", "te
                 "half_peer_cuda")
 
 
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_STEP_RE = re.compile(r"^== (\S+): rc=\d+ in (\d+) s$", re.M)   # device-check's step lines
+
+
+def write_meta(run_dir, machine, date, rev, mode, seconds_total, steps, dirty=False, skipped=()):
+    """run_dir/meta.json, one shape for scripts/run and device-check imports."""
+    write_json(os.path.join(run_dir, FILES["meta"]), {
+        "machine_id": machine, "date": date, "git_rev": rev, "sources_dirty": dirty, "mode": mode,
+        "seconds_total": seconds_total, "finished_unix": int(time.time()), "seconds": dict(steps),
+        "skipped": list(skipped)}, "meta")
+
+
 def import_device(src, results):
     """Returns the run directory made from a device-check OUTDIR."""
-    ctx = _bench_doc(os.path.join(src, FILES["bench"]))["context"]
+    bench = os.path.join(src, FILES["bench"])
+    ctx = _bench_doc(bench)["context"]
     mid, rev, date = (ctx.get(k) for k in ("focal_machine_id", "focal_git_revision", "date"))
-    for key, v in (("focal_machine_id", mid), ("focal_git_revision", rev), ("date", date)):
-        if not isinstance(v, str) or not v or "/" in v or v.startswith("."):
-            raise ResultsError(f"{src}/{FILES['bench']}: context '{key}' missing or not a name: {v!r}")
+    for key, v, rx in (("focal_machine_id", mid, _NAME_RE), ("focal_git_revision", rev, _NAME_RE),
+                       ("date", date, _DATE_RE)):
+        if not isinstance(v, str) or not rx.match(v):
+            raise ResultsError(f"{bench}: context '{key}' missing or not usable in a folder name: {v!r:.80}")
     run = os.path.join(results, mid, f"{date[:10]}-{rev[:7]}")
     if os.path.exists(run):
         raise ResultsError(f"{run} exists already: move it away first")
     names = [FILES[k] for k in DEVICE_FILES] + [peer_file("torch", "cuda")]
     present = [f for f in names if os.path.isfile(os.path.join(src, f))]
+    steps = {}
+    try:
+        with open(os.path.join(src, FILES["run_log"]), encoding="utf-8", errors="replace") as f:
+            for name, secs in _STEP_RE.findall(f.read()):
+                steps[name] = steps.get(name, 0) + int(secs)
+    except OSError:
+        pass
     partial = run + ".partial"
     try:
         shutil.rmtree(partial, ignore_errors=True)
@@ -123,9 +158,7 @@ def import_device(src, results):
             shutil.copyfile(os.path.join(src, f), os.path.join(partial, f))
     except OSError as e:
         raise ResultsError(f"cannot write {partial}: {e.strerror or e}")
-    write_json(os.path.join(partial, FILES["meta"]), {
-        "machine_id": mid, "date": date[:10], "git_rev": rev, "mode": "device-check",
-        "files": present, "imported_unix": int(time.time())}, "meta")
+    write_meta(partial, mid, date[:10], rev, "device-check", sum(steps.values()), steps)
     return place(partial, run, False)
 
 
@@ -173,6 +206,7 @@ def main(argv=None):
             for tool in PEER_TOOLS:
                 for device in DEVICES:
                     print(f"f_peer_{tool}_{device}={peer_file(tool, device)}")
+            print(f"determinism_marker={shlex.quote(DETERMINISM_MARKER)}")
         elif args.cmd == "peer-sizes":
             print(peer_sizes(args.run_dir, args.max_log2))
         elif args.cmd == "merge-bench":
@@ -184,15 +218,11 @@ def main(argv=None):
         elif args.cmd == "peer-skipped":
             print(peer_skipped(args.file))
         else:
-            write_json(os.path.join(args.run_dir, FILES["meta"]), {
-                "machine_id": args.machine, "date": args.date, "git_rev": args.rev,
-                "sources_dirty": args.dirty, "mode": args.mode,
-                "seconds_total": args.seconds_total, "finished_unix": int(time.time()),
-                "seconds": dict(args.step),
-                "skipped": args.skipped + [f"FAILED: {f}" for f in args.failed]}, "meta")
+            write_meta(args.run_dir, args.machine, args.date, args.rev, args.mode, args.seconds_total,
+                       args.step, args.dirty, args.skipped + [f"FAILED: {f}" for f in args.failed])
     except ResultsError as e:
         print(f"runinfo: {e}", file=sys.stderr)
-        return 1
+        return 3 if isinstance(e, UnreadableOut) else 1
     return 0
 
 

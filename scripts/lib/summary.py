@@ -14,7 +14,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from choose import choose  # noqa: E402
 from jsonio import print_stdout, read_json, write_text  # noqa: E402
-from names import FILES, PEER_KERNELS, PROBE_H2D  # noqa: E402
+from names import FILES, PEER_KERNELS, PROBE_H2D, on_gpu  # noqa: E402
 from results import (ULP_GAMMAS, ResultsError, family_stats, fmt_g, fmt_n, fmt_ratio,  # noqa: E402
                      fmt_ulp, load_run, number)
 
@@ -78,10 +78,10 @@ def headline(run):
         g = _lookup(bench, "focal_grad", k, "dense", n)
         lab = _lookup(bench, "focal_sum", k, "labels_c80", n)
         halves = [_lookup(bench, "focal_sum", k, f"dense_{d}", n) for d in ("fp16", "bf16")]
-        probe = _probe(bench, "probe_cuda_read", n) if "cuda" in k else read   # same device's ceiling
+        probe = _probe(bench, "probe_cuda_read", n) if on_gpu(k) else read   # same device's ceiling
         bw = f"{100 * s.gbps / probe.gbps:.0f}%" if s and s.gbps and probe and probe.gbps else "—"
         ulp = _ulp_cell(verify.get(k))
-        device = "cuda" if "cuda" in k else "cpu"
+        device = "cuda" if on_gpu(k) else "cpu"
         vs = []
         for p in cpu_peers:
             if device == "cuda":   # the GPU kernels against the same peer on the GPU
@@ -240,7 +240,7 @@ def speedup_table(run):
                 sizes = sorted({m.n for m in run.peers[device] if m.kernel == p and m.op == op})
                 all_sizes.update(sizes)
                 kernels = _kernel_order(m.kernel for m in run.bench if m.op == op and m.layout == "dense"
-                                        and ("cuda" in m.kernel) == (device == "cuda"))
+                                        and on_gpu(m.kernel) == (device == "cuda"))
                 for k in kernels:
                     cells = {}
                     for n in sizes:
@@ -262,7 +262,7 @@ def recommendation(run):
         return None
     # A run with GPU kernels and the transfer probes: also the answer for data on the host.
     datas = ["device"]
-    if any(m.op == PROBE_H2D for m in run.bench) and any(m.kernel.startswith("cuda") for m in run.bench):
+    if any(m.op == PROBE_H2D for m in run.bench) and any(on_gpu(m.kernel) for m in run.bench if m.layout):
         datas.append("host")
     rows = []
     for n in RECOMMEND_SIZES:
@@ -277,7 +277,8 @@ def recommendation(run):
                 c = r["chosen"]
                 row.append(f"`{c['kernel']}` ({fmt_g(c['items_per_second'] / 1e9)} G/s)" if c else "none")
         rows.append(row)
-    head = ["n", "sum: fastest at <= 4 ULP", "grad: fastest at <= 4 ULP"]
+    on = ", data on each device" if len(datas) > 1 else ""
+    head = ["n", f"sum: fastest at <= 4 ULP{on}", f"grad: fastest at <= 4 ULP{on}"]
     if len(datas) > 1:
         head += ["sum, data on the host (transfers counted)", "grad, data on the host"]
     return _table(head, rows)

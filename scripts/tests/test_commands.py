@@ -12,7 +12,7 @@ import sys
 import tempfile
 import unittest
 
-from common import CPU, CPU_RUN, FIXTURES, GPU_RUN, OLD_RUN, ROOT, build_dir, lib, script, tool
+from common import CPU, CPU_RUN, FIXTURES, OLD_RUN, ROOT, build_dir, lib, script, tool
 
 HAVE_MPL = importlib.util.find_spec("matplotlib") is not None
 
@@ -116,76 +116,6 @@ class ChooseKernel(unittest.TestCase):
         p = script("choose-kernel", "--n", "5", "--max-ulp", "0.1", "--results", CPU)
         self.assertEqual(p.returncode, 3)
         self.assertIn("no kernel meets the bound", p.stdout)
-
-
-class ChooseKernelHostData(unittest.TestCase):
-    """--data host on the GPU fixture (CPU and CUDA rows, invented slow transfer probes)."""
-
-    def rows(self):
-        with open(os.path.join(GPU_RUN, "bench.json")) as f:
-            return {b["run_name"].rsplit("/", 1)[0]: b for b in json.load(f)["benchmarks"]
-                    if b.get("run_type") == "iteration" and b["name"].endswith("/manual_time")}
-
-    def test_transfers_are_counted_for_gpu_kernels_only(self):
-        n = 2 ** 27
-        rows = self.rows()
-        kernel = rows[f"focal_sum/cuda_warp/dense/n:{n}"]["items_per_second"]
-        h2d = rows[f"probe_cuda_h2d/n:{n}"]["bytes_per_second"]
-        grad = rows[f"focal_grad/cuda_warp/dense/n:{n}"]
-        d2h = rows[f"probe_cuda_d2h/n:{n}"]["bytes_per_second"]
-        up = rows[f"focal_sum/cuda_warp/dense/n:{n}"]["bytes_per_second"] / kernel   # 5 B per logit
-        down = grad["bytes_per_second"] / grad["items_per_second"] - up              # 4 B per logit
-        for op, want in (("sum", n / (n / kernel + up * n / h2d)),
-                         ("grad", n / (n / grad["items_per_second"] + up * n / h2d + down * n / d2h))):
-            p = script("choose-kernel", "--n", "2^27", "--op", op, "--data", "host", "--results", GPU_RUN, "--json")
-            self.assertIn(p.returncode, (0, 3), p.stderr)
-            r = json.loads(p.stdout)
-            got = {c["kernel"]: c for c in r["ranking"]}
-            self.assertAlmostEqual(got["cuda_warp"]["items_per_second"] / want, 1.0, places=9)
-            self.assertIn("transfer", got["cuda_warp"]["how"])
-            self.assertNotIn("transfer", got["avx2"]["how"])
-            p = script("choose-kernel", "--n", "2^27", "--op", op, "--results", GPU_RUN, "--json")
-            got = {c["kernel"]: c for c in json.loads(p.stdout)["ranking"]}
-            self.assertEqual(got["cuda_warp"]["items_per_second"],
-                             rows[f"focal_{op}/cuda_warp/dense/n:{n}"]["items_per_second"])
-
-    def test_the_crossover_moves_with_the_data(self):
-        p = script("choose-kernel", "--n", "2^10", "--results", GPU_RUN)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn("choose: cuda_warp", p.stdout)
-        self.assertNotIn("crossover", p.stdout)   # the GPU wins at every size
-        p = script("choose-kernel", "--n", "2^10", "--data", "host", "--results", GPU_RUN)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn("choose: avx2", p.stdout)
-        self.assertIn("CPU<->GPU crossover, transfers counted", p.stdout)
-        self.assertIn("n = 2^10: avx2 (CPU)", p.stdout)
-        self.assertIn("n = 2^11..2^27: cuda_warp (GPU)", p.stdout)
-        r = json.loads(script("choose-kernel", "--n", "2^10", "--data", "host", "--results", GPU_RUN,
-                              "--json").stdout)
-        self.assertEqual(r["data"], "host")
-        self.assertEqual([x[2] for x in r["by_size"]], ["avx2", "cuda_warp"])
-
-    def test_without_transfer_probes_the_gpu_kernels_are_not_chosen(self):
-        with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "2026-11-28-def5678")
-            shutil.copytree(GPU_RUN, run)
-            path = os.path.join(run, "bench.json")
-            with open(path) as f:
-                doc = json.load(f)
-            doc["benchmarks"] = [b for b in doc["benchmarks"] if "probe_cuda_h2d" not in b["name"]]
-            with open(path, "w") as f:
-                json.dump(doc, f)
-            p = script("choose-kernel", "--n", "2^27", "--data", "host", "--results", run)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertIn("choose: avx2", p.stdout)
-            self.assertIn("no probe_cuda_h2d benchmark", p.stdout)
-        p = script("choose-kernel", "--n", "5", "--data", "elsewhere", "--results", GPU_RUN)
-        self.assertEqual(p.returncode, 2)
-        self.assertIn("invalid choice", p.stderr)
-        # a CPU-only run: --data host changes nothing
-        a = script("choose-kernel", "--n", "2^14", "--results", CPU_RUN, "--json")
-        b = script("choose-kernel", "--n", "2^14", "--data", "host", "--results", CPU_RUN, "--json")
-        self.assertEqual(json.loads(a.stdout)["ranking"], json.loads(b.stdout)["ranking"])
 
 
 class Compare(unittest.TestCase):
@@ -462,25 +392,6 @@ class HalfPeer(unittest.TestCase):
         self.assertEqual(thp.in_dtype(3.5e38, "bf16"), math.inf)
 
 
-class DeviceSummary(unittest.TestCase):
-    def test_table_of_a_gpu_run(self):
-        with tempfile.TemporaryDirectory() as d:
-            shutil.copy(os.path.join(GPU_RUN, "bench.json"), d)
-            with open(os.path.join(d, "tests.log"), "w") as f:
-                f.write("100% tests passed, 0 tests failed out of 12\n")
-            p = lib("device_summary.py", d, "build=ok", "tests=ok")
-            self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertIn("GPU: NVIDIA H200", p.stdout)
-            self.assertIn("ctest: 100% tests passed", p.stdout)
-            row = next(l for l in p.stdout.splitlines() if l.startswith("focal_sum/cuda_warp/dense/n:134217728"))
-            self.assertIn("400.00", row)
-            with open(os.path.join(d, "bench.json"), "w") as f:
-                f.write('{"benchmarks": [{"name": 1}]}')
-            p = lib("device_summary.py", d)
-            self.assertEqual(p.returncode, 1)
-            no_traceback(self, p)
-
-
 class PeerOutput(unittest.TestCase):
     def test_each_thread_count_in_its_own_process(self):
         """Google Benchmark JSON, strict (no NaN/Infinity), one entry set per thread count; or,
@@ -525,61 +436,6 @@ class RunInfo(unittest.TestCase):
     def test_run_does_not_delete_before_it_succeeds(self):
         with open(os.path.join(ROOT, "scripts", "run")) as f:
             self.assertNotIn('rm -rf "$out"', f.read())
-
-    def test_merge_bench_and_import_device(self):
-        with tempfile.TemporaryDirectory() as d:
-            out, results = os.path.join(d, "out"), os.path.join(d, "results")
-            os.makedirs(out)
-            with open(os.path.join(GPU_RUN, "bench.json")) as f:
-                doc = json.load(f)
-            gpu = dict(doc, benchmarks=[b for b in doc["benchmarks"] if "cuda" in b["name"]])
-            cpu = dict(doc, benchmarks=[b for b in doc["benchmarks"] if "cuda" not in b["name"]])
-            for name, part in (("bench.json", gpu), ("cpu.json", cpu)):
-                with open(os.path.join(out, name), "w") as f:
-                    json.dump(part, f)
-            p = lib("runinfo.py", "merge-bench", os.path.join(out, "bench.json"), os.path.join(out, "cpu.json"))
-            self.assertEqual(p.returncode, 0, p.stderr)
-            with open(os.path.join(out, "bench.json")) as f:
-                self.assertEqual(json.load(f)["benchmarks"], gpu["benchmarks"] + cpu["benchmarks"])
-            # twice: the same names again; another machine; not benchmark JSON: errors, OUT untouched
-            other = dict(cpu, context=dict(cpu["context"], focal_machine_id="another-machine"))
-            with open(os.path.join(out, "other.json"), "w") as f:
-                json.dump(other, f)
-            with open(os.path.join(out, "bad.json"), "w") as f:
-                f.write('{"context": {}, "benchmarks": [')
-            for extra, want in (("cpu.json", "already in"), ("other.json", "another-machine"),
-                                ("bad.json", "bad.json"), ("missing.json", "missing.json")):
-                with open(os.path.join(out, "bench.json")) as f:
-                    before = f.read()
-                p = lib("runinfo.py", "merge-bench", os.path.join(out, "bench.json"), os.path.join(out, extra))
-                self.assertEqual(p.returncode, 1, (extra, p.stderr))
-                self.assertIn(want, p.stderr)
-                no_traceback(self, p)
-                with open(os.path.join(out, "bench.json")) as f:
-                    self.assertEqual(f.read(), before)
-            for name in ("cpu.json", "other.json", "bad.json"):
-                os.remove(os.path.join(out, name))
-            shutil.copy(os.path.join(GPU_RUN, "verify.json"), out)
-            open(os.path.join(out, "summary.txt"), "w").close()
-            p = lib("runinfo.py", "import-device", out, results)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            ctx = gpu["context"]
-            run = os.path.join(results, ctx["focal_machine_id"], f"{ctx['date'][:10]}-{ctx['focal_git_revision'][:7]}")
-            self.assertEqual(p.stdout.strip(), run)
-            self.assertEqual(sorted(os.listdir(run)), ["bench.json", "meta.json", "summary.txt", "verify.json"])
-            with open(os.path.join(run, "meta.json")) as f:
-                self.assertEqual(json.load(f)["machine_id"], ctx["focal_machine_id"])
-            p = lib("runinfo.py", "import-device", out, results)   # the run is there already
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("exists already", p.stderr)
-            os.remove(os.path.join(out, "bench.json"))
-            p = lib("runinfo.py", "import-device", out, os.path.join(d, "r2"))
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("bench.json", p.stderr)
-            no_traceback(self, p)
-        p = script("device-check", "--import")
-        self.assertEqual(p.returncode, 2)
-        self.assertIn("--import takes one DIR", p.stderr)
 
     def test_files_and_sizes(self):
         p = lib("runinfo.py", "files")

@@ -108,6 +108,13 @@ out=$(echo '1e-45 1' | "$bin/focal-eval" --kernel scalar 2>/dev/null) && ok "a s
 expect_error "stdout on /dev/full" "writing the results" sh -c "echo '1 1' | '$bin/focal-eval' --kernel scalar > /dev/full"
 expect_error "stdout closed" "writing the results" sh -c "echo '1 1' | '$bin/focal-eval' --kernel scalar >&-"
 expect_error "--list on /dev/full" "writing the results" sh -c "'$bin/focal-eval' --list > /dev/full"
+# A read error on stdin (a directory) is not an empty input: exit 1 with a message.
+expect_error "stdin that cannot be read" "reading stdin failed" sh -c "'$bin/focal-eval' --sum < /"
+expect_error "reference: stdin that cannot be read" "reading stdin failed" sh -c "'$bin/focal-reference' < /"
+# A developer setting that is not a count is said and ignored, not read as 0.
+printf '1 1\n' | FOCAL_OPENMP_MIN_ELEMENTS=abc "$bin/focal-eval" --kernel openmp > "$tmp/o" 2> "$tmp/e" &&
+  grep -q "FOCAL_OPENMP_MIN_ELEMENTS='abc' is not a count" "$tmp/e" && ok "FOCAL_OPENMP_MIN_ELEMENTS=abc said" ||
+  { grep -q "openmp.*unavailable" "$tmp/e" && ok "openmp unavailable here" || bad "FOCAL_OPENMP_MIN_ELEMENTS=abc: $(cat "$tmp/e")"; }
 expect_error "empty kernel name" "kernel name" sh -c "echo '1 1' | '$bin/focal-eval' --kernel ''"
 expect_error "unknown layout" "dense, soft or labels" sh -c "echo '1 1' | '$bin/focal-eval' --layout sparse"
 expect_error "dense needs 0/1 targets" "expected 0 or 1" sh -c "printf '1 1\n2 0.5\n' | '$bin/focal-eval' --layout dense"

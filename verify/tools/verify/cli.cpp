@@ -5,8 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
+#include <stdexcept>
 
+#include "focal_support/lists.hpp"
 #include "focal_support/machine.hpp"
 #include "focal_support/version.hpp"
 #include "../text_io.hpp"
@@ -57,17 +58,12 @@ const char* const kUsage =
 
 namespace {
 
-// A comma-separated list of `flag`; an empty item ("1,,2", "avx2,") is an error, not skipped.
 std::vector<std::string> split(const std::string& flag, const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t end = std::min(s.find(',', start), s.size());
-    out.push_back(s.substr(start, end - start));
-    if (out.back().empty()) throw UsageError(flag + ": empty item in the list '" + s + "'");
-    start = end + 1;
+  try {
+    return focal::support::split_list(s);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(flag + ": " + e.what());
   }
-  return out;
 }
 
 float parse_number(const std::string& flag, const std::string& s) {
@@ -96,7 +92,6 @@ std::vector<BitRange> parse_ranges(const std::string& arg) {
     if (r.lo >= r.hi) throw UsageError("--range: expected LO < HI, got '" + part + "'");
     rs.push_back(r);
   }
-  if (rs.empty()) throw UsageError("--range: expected LO:HI[,LO:HI...]");
   std::sort(rs.begin(), rs.end(), [](const BitRange& a, const BitRange& b) { return a.lo < b.lo; });
   for (std::size_t i = 1; i < rs.size(); ++i)
     if (rs[i].lo < rs[i - 1].hi) throw UsageError("--range: ranges overlap ('" + arg + "')");
@@ -123,7 +118,6 @@ Config parse(int argc, char** argv) {
       c.mode = Mode::exhaustive, ++modes;
     } else if (a == "--kernels") {
       c.kernel_names = split(a, value());
-      if (c.kernel_names.empty()) throw UsageError("--kernels: expected a comma-separated list");
     } else if (a == "--gamma" || a == "--gammas") {
       for (const auto& g : split(a, value())) {
         const float v = parse_number(a, g);
@@ -131,7 +125,6 @@ Config parse(int argc, char** argv) {
           throw UsageError(a + ": expected values in [0, 8], got '" + g + "'");
         c.gammas.push_back(v);
       }
-      if (c.gammas.empty()) throw UsageError(a + ": expected a comma-separated list");
     } else if (a == "--alpha" || a == "--alphas") {
       for (const auto& s : split(a, value())) {
         const float v = parse_number(a, s);
@@ -139,7 +132,6 @@ Config parse(int argc, char** argv) {
           throw UsageError(a + ": expected finite values <= 1, got '" + s + "'");
         c.alphas.push_back(v);
       }
-      if (c.alphas.empty()) throw UsageError(a + ": expected a comma-separated list");
     } else if (a == "--json") {
       c.json = value();
       if (c.json.empty()) throw UsageError("--json: expected a file name");
