@@ -6,11 +6,12 @@ and an exit status, no traceback."""
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
 
-from common import CPU_RUN, GPU_RUN, LIB, lib, script
+from common import CPU_RUN, GPU_RUN, LIB, ROOT, build_dir, lib, script, tool
 from test_commands import no_traceback
 
 
@@ -213,6 +214,55 @@ class FilingADeviceRun(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("--import takes one DIR", p.stderr)
 
+
+
+class DeviceCheckRehearsal(unittest.TestCase):
+    """scripts/device-check end to end on this machine's build carried as its stage (a GPU-less
+    rehearsal of the device call: the GPU steps skip, the host's CPU steps and the filing run),
+    in a copy of the repo's layout so that --import writes nowhere real."""
+
+    def test_staged_call_then_import(self):
+        if not (tool("focal-bench") and tool("focal-verify") and tool("focal-eval")):
+            self.skipTest("the tools are not built (set FOCAL_BUILD_DIR)")
+        with tempfile.TemporaryDirectory() as d:
+            root = os.path.join(d, "repo")
+            os.makedirs(root)
+            os.symlink(os.path.join(ROOT, "scripts"), os.path.join(root, "scripts"))
+            os.symlink(os.path.abspath(build_dir()), os.path.join(root, "build-stage"))
+            out = os.path.join(d, "out")
+            env = dict(os.environ, FOCAL_DEVICE_USE_STAGE="1", FOCAL_DEVICE_TESTS="^test_support$",
+                       FOCAL_DEVICE_CPU_SIZES="10", FOCAL_BENCH_MIN_TIME="0.001", OMP_NUM_THREADS="1")
+            p = subprocess.run([os.path.join(root, "scripts", "device-check"), out], capture_output=True,
+                               text=True, env=env, timeout=600)
+            self.assertEqual(p.returncode, 0, p.stdout[-2000:] + p.stderr[-2000:])
+            files = sorted(os.listdir(out))
+            self.assertLessEqual(len(files), 8)   # what a device call brings back
+            self.assertEqual(files, ["bench.json", "build.log", "run.log", "summary.txt", "tests.log",
+                                     "verify.json"])
+            with open(os.path.join(out, "summary.txt")) as f:
+                summary = f.read()
+            self.assertIn("build=staged", summary)
+            self.assertIn("tests=ok", summary)
+            self.assertIn("cpu_bench=ok", summary)
+            self.assertIn("verify=ok", summary)
+            with open(os.path.join(out, "bench.json")) as f:
+                names = [b["name"] for b in json.load(f)["benchmarks"]]
+            self.assertIn("probe_read/n:1024/real_time", names)
+            self.assertTrue(any(n.startswith("focal_sum/scalar/dense/n:1024") for n in names), names)
+            self.assertFalse(any("cuda" in n for n in names))
+            # OMP_NUM_THREADS does not shrink the thread list: the cores focal-bench sees do
+            cores = len(os.sched_getaffinity(0))
+            if cores > 1 and any("/openmp/" in n for n in names):
+                self.assertTrue(any(n.endswith(f"/threads:{cores}/real_time") for n in names), names)
+            p = subprocess.run([os.path.join(root, "scripts", "device-check"), "--import", out],
+                               capture_output=True, text=True, env=env, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            run = p.stdout.split("imported: ", 1)[1].split(" (", 1)[0]
+            self.assertTrue(run.startswith(os.path.join(root, "results") + os.sep), run)
+            self.assertTrue(os.path.isfile(os.path.join(run, "summary.md")))
+            p = script("choose-kernel", "--n", "1024", "--results", run, "--json")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIsNotNone(json.loads(p.stdout)["chosen"])
 
 
 if __name__ == "__main__":
