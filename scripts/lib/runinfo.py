@@ -28,6 +28,7 @@ is not readable focal-bench JSON while IN is."""
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import re
 import shlex
@@ -138,7 +139,11 @@ def import_device(src, results):
                        ("date", date, _DATE_RE)):
         if not isinstance(v, str) or not rx.match(v):
             raise ResultsError(f"{bench}: context '{key}' missing or not usable in a folder name: {v!r:.80}")
-    run = os.path.join(results, mid, f"{date[:10]}-{rev[:7]}")
+    try:   # Google Benchmark writes local time with its offset; runs are named by the UTC date
+        day = datetime.datetime.fromisoformat(date).astimezone(datetime.timezone.utc).date().isoformat()
+    except ValueError:
+        day = date[:10]
+    run = os.path.join(results, mid, f"{day}-{rev[:7]}")
     if os.path.exists(run):
         raise ResultsError(f"{run} exists already: move it away first")
     names = [FILES[k] for k in DEVICE_FILES] + [peer_file("torch", "cuda")]
@@ -158,7 +163,7 @@ def import_device(src, results):
             shutil.copyfile(os.path.join(src, f), os.path.join(partial, f))
     except OSError as e:
         raise ResultsError(f"cannot write {partial}: {e.strerror or e}")
-    write_meta(partial, mid, date[:10], rev, "device-check", sum(steps.values()), steps)
+    write_meta(partial, mid, day, rev, "device-check", sum(steps.values()), steps)
     return place(partial, run, False)
 
 
