@@ -318,12 +318,17 @@ class BadFiles(unittest.TestCase):
                  ("bound", {"ulp": "4"}, r"bound.ulp: expected a finite number"),
                  ("families", {"family": "typical"}, r"families: expected a list, got dict"),
                  ("name", 3, r"name: expected a string, got int"),
-                 ("pass", 1, r"pass: expected true or false"))
+                 ("pass", 1, r"pass: expected true or false"),
+                 ("pass", None, r"pass: expected true or false \(null only where available is false\)"))
         with tempfile.TemporaryDirectory() as d:
             for key, value, pattern in cases:
                 bad = json.loads(json.dumps(good))
                 bad["kernels"][0][key] = value
                 self.assertRejects(write(d, "verify.json", json.dumps(bad)), pattern, results.load_verify)
+            # what focal-verify writes for a kernel it could not run (a CUDA build without a GPU)
+            skipped = json.loads(json.dumps(good))
+            skipped["kernels"][0].update({"available": False, "pass": None, "families": []})
+            results.load_verify(write(d, "verify.json", json.dumps(skipped)))
 
     def test_meta_as_list(self):
         with tempfile.TemporaryDirectory() as d:
