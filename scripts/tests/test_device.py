@@ -15,6 +15,19 @@ from common import CPU_RUN, GPU_RUN, LIB, ROOT, build_dir, lib, script, tool
 from test_commands import no_traceback
 
 
+def gpu_run_without(d, drop):
+    """A copy of the GPU fixture run in d whose bench.json lacks the rows drop(name) is true of."""
+    run = os.path.join(d, "2026-11-28-def5678")
+    shutil.copytree(GPU_RUN, run)
+    path = os.path.join(run, "bench.json")
+    with open(path) as f:
+        doc = json.load(f)
+    doc["benchmarks"] = [b for b in doc["benchmarks"] if not drop(b["name"])]
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return run
+
+
 class ChooseKernelHostData(unittest.TestCase):
     """--data host on the GPU fixture (CPU and CUDA rows, invented slow transfer probes)."""
 
@@ -66,28 +79,14 @@ class ChooseKernelHostData(unittest.TestCase):
         # sizes beyond what the winner measured are said: with the CUDA rows cut to 2^10, the
         # sizes run to the CPU's 2^14 and cuda_warp wins there on its 2^10 figure
         with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "2026-11-28-def5678")
-            shutil.copytree(GPU_RUN, run)
-            path = os.path.join(run, "bench.json")
-            with open(path) as f:
-                doc = json.load(f)
-            doc["benchmarks"] = [b for b in doc["benchmarks"] if "/cuda_" not in b["name"] or "n:1024/" in b["name"]]
-            with open(path, "w") as f:
-                json.dump(doc, f)
+            run = gpu_run_without(d, lambda name: "/cuda_" in name and "n:1024/" not in name)
             r = json.loads(script("choose-kernel", "--n", "2^10", "--results", run, "--json").stdout)
             self.assertEqual([(x["from"], x["to"], x["kernel"], x["extrapolated"]) for x in r["by_size"]],
                              [(2 ** 10, 2 ** 10, "cuda_warp", False), (2 ** 11, 2 ** 14, "cuda_warp", True)])
 
     def test_without_transfer_probes_the_gpu_kernels_are_not_chosen(self):
         with tempfile.TemporaryDirectory() as d:
-            run = os.path.join(d, "2026-11-28-def5678")
-            shutil.copytree(GPU_RUN, run)
-            path = os.path.join(run, "bench.json")
-            with open(path) as f:
-                doc = json.load(f)
-            doc["benchmarks"] = [b for b in doc["benchmarks"] if "probe_cuda_h2d" not in b["name"]]
-            with open(path, "w") as f:
-                json.dump(doc, f)
+            run = gpu_run_without(d, lambda name: "probe_cuda_h2d" in name)
             p = script("choose-kernel", "--n", "2^27", "--data", "host", "--results", run)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("choose: avx2", p.stdout)
