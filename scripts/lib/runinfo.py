@@ -117,7 +117,7 @@ DEVICE_FILES = ("bench", "verify", "device_summary", "run_log", "build_log", "te
                 "half_peer_cuda")
 
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")   # whole value (fullmatch: no trailing newline)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _STEP_RE = re.compile(r"^== (\S+): rc=\d+ in (\d+) s$", re.M)   # device-check's step lines
 
@@ -135,9 +135,9 @@ def import_device(src, results):
     bench = os.path.join(src, FILES["bench"])
     ctx = _bench_doc(bench)["context"]
     mid, rev, date = (ctx.get(k) for k in ("focal_machine_id", "focal_git_revision", "date"))
-    for key, v, rx in (("focal_machine_id", mid, _NAME_RE), ("focal_git_revision", rev, _NAME_RE),
-                       ("date", date, _DATE_RE)):
-        if not isinstance(v, str) or not rx.match(v):
+    for key, v, ok in (("focal_machine_id", mid, _NAME_RE.fullmatch),
+                       ("focal_git_revision", rev, _NAME_RE.fullmatch), ("date", date, _DATE_RE.match)):
+        if not isinstance(v, str) or not ok(v):
             raise ResultsError(f"{bench}: context '{key}' missing or not usable in a folder name: {v!r:.80}")
     try:   # Google Benchmark writes local time with its offset; runs are named by the UTC date
         day = datetime.datetime.fromisoformat(date).astimezone(datetime.timezone.utc).date().isoformat()
