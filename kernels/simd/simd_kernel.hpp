@@ -127,6 +127,19 @@ class Kernel {
       if (grad) G::store_rounded(v.grad, grad);
     }
   }
+  // The first `count` lanes of a padded vector (the tails): only the real lanes are summed and
+  // stored.
+  static void finish_lanes(const math::LossGrad<B>& v, std::size_t count, float* loss, float* grad,
+                           Sum& sum) {
+    alignas(64) float lb[N], gb[N];
+    G::store_rounded(v.loss, lb);
+    G::store_rounded(v.grad, gb);
+    for (std::size_t k = 0; k < count; ++k) {
+      sum.add_scalar(lb[k]);
+      if (loss) loss[k] = lb[k];
+      if (grad) grad[k] = gb[k];
+    }
+  }
 
   template <class Pow>
   static Element<Pow> element(const Args& a, Pow pow) {
@@ -170,18 +183,12 @@ class Kernel {
       finish<kGrad>(el.binary(xv, pos), loss ? loss + i : nullptr, grad ? grad + i : nullptr, sum);
     }
     if (i < n) {  // padded copies (padding: x = 0, t = 0; its loss is not added)
-      alignas(64) float xb[N] = {}, lb[N], gb[N];
+      alignas(64) float xb[N] = {};
       alignas(64) std::uint8_t tb[N < 16 ? 16 : N] = {};
       for (std::size_t k = 0; k < n - i; ++k) xb[k] = x[i + k], tb[k] = t[i + k];
       const M pos = G::load_targets(tb, bad);
-      const auto v = el.binary(G::load(xb), pos);
-      G::store_rounded(v.loss, lb);
-      G::store_rounded(v.grad, gb);
-      for (std::size_t k = 0; k < n - i; ++k) {
-        sum.add_scalar(lb[k]);
-        if (loss) loss[i + k] = lb[k];
-        if (grad) grad[i + k] = gb[k];
-      }
+      finish_lanes(el.binary(G::load(xb), pos), n - i, loss ? loss + i : nullptr,
+                   grad ? grad + i : nullptr, sum);
     }
     return Partial{sum.value(), n, xsimd::any(bad)};
   }
@@ -199,16 +206,10 @@ class Kernel {
                     grad ? grad + k : nullptr, sum);
     }
     if (k < c) {
-      alignas(64) float xb[N] = {}, lb[N], gb[N];
+      alignas(64) float xb[N] = {};
       for (std::size_t j = 0; j < c - k; ++j) xb[j] = x[k + j];
-      const auto v = el.binary(G::load(xb), positive(label, k));
-      G::store_rounded(v.loss, lb);
-      G::store_rounded(v.grad, gb);
-      for (std::size_t j = 0; j < c - k; ++j) {
-        sum.add_scalar(lb[j]);
-        if (loss) loss[k + j] = lb[j];
-        if (grad) grad[k + j] = gb[j];
-      }
+      finish_lanes(el.binary(G::load(xb), positive(label, k)), c - k, loss ? loss + k : nullptr,
+                   grad ? grad + k : nullptr, sum);
     }
   }
 
