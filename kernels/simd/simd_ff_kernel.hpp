@@ -169,12 +169,14 @@ struct FFKernel {
     M bad(false);
     std::size_t i = 0;
     const auto el2 = pair_element(el);
-    // The exact-weight choice once per call (Element::binary makes it per call of its own).
+    // The exact-weight choice once per call (Element::binary makes it per call of its own, and
+    // only for the loss alone: there a second copy of the gradient loop cost 10% in the labels
+    // loop; here the staged stage 3 with the gradient gains ~3%, bench/NOTES.md).
     auto blocks = [&]<bool kExactW>() {
       for (; i + kStagePairs * 2 * N <= n; i += kStagePairs * 2 * N)
         staged_block<kGrad, kExactW, Src>(el2, x + i, t + i, o.at(i), sum, bad);
     };
-    if (!kGrad && ff::kExactWeightCopy<Ops> && el.exact_w)
+    if (ff::kExactWeightCopy<Ops> && el.exact_w)
       blocks.template operator()<true>();
     else
       blocks.template operator()<false>();

@@ -22,8 +22,8 @@
 // Main path, |z| <= 80 (e is a normal float there):
 //   exp:   n = round(16 a / ln2), a - n ln2/16 = r_hi + r_lo (r_hi exact by FMA), 2^(j/16) from a
 //          table whose rounding error is folded into r_lo, exp(r) = 1 + r + r^2 P(r):
-//          relative error <= 2^-33.5.
-//   1/d:   correctly rounded division, then the residual 1 - d r_hi (exact by FMA) gives r_lo.
+//          relative error < 2^-32 (main path: 2^-33.9 of a dropped r_lo r^2/2 term, below).
+//   1/d:   correctly rounded division, then the residual 1 - d r_hi (two FMAs) gives r_lo.
 //   log1p: j = round(15 e), (1 + e) inv_j = 1 + f with f's high part exact (Sterbenz), |f| <= 1/30,
 //          log1p(e) = -log(inv_j) + f + f^2 Q(f): relative error <= 2^-29.
 //   The weight is a_t 2^P (exact, P >= 64, see Constants), so the products that build a
@@ -134,13 +134,24 @@ FOCAL_HD inline Exp<Ops> exp_core(typename Ops::F a, typename Ops::F a_lo) {
   if constexpr (kLow) r_lo = r_lo + a_lo;
   F T = Ops::template lookup<Table::exp2>(t);
   F p = Ops::fma(Ops::fma(F(kExpP2), r_hi, F(kExpP1)), r_hi, F(kExpP0));
-  // exp(r_hi + r_lo) - 1 - r_hi = r_hi^2 P(r_hi) + r_lo (1 + r_hi + r_hi^2/2) + O(2^-36);
-  // |r_lo| reaches 2^-17, so its products with r_hi are kept.
-  F g = r_hi * Ops::fma(r_hi, F(0.5f), F(1.0f));
-  F s = Ops::fma(r_hi * r_hi, p, Ops::fma(r_lo, g, r_lo));
-  FF<F> m = two_prod<Ops>(T, r_hi);
-  FF<F> h = fast_two_sum<Ops>(T, m.hi);
-  FF<F> e = fast_two_sum<Ops>(h.hi, h.lo + (m.lo + T * s));
+  // exp(r_hi + r_lo) - 1 - r_hi = s = r_hi^2 P(r_hi) + r_lo (1 + r_hi + r_hi^2/2) + O(2^-36).
+  // The tail's a_lo makes |r_lo| reach 2^-17 there, so all of s is kept. On the main path
+  // (|a| <= 80, kLow = false) |r_lo| = |err_j - n ln2lo| <= 2^-24.3 + 1847 * 2^-32.9 < 2^-21.8,
+  // so r_lo r_hi^2/2 < 2^-33.9 is dropped: s = r_hi (r_hi P + r_lo) + r_lo, two FMAs.
+  F s;
+  if constexpr (kLow) {
+    F g = r_hi * Ops::fma(r_hi, F(0.5f), F(1.0f));
+    s = Ops::fma(r_hi * r_hi, p, Ops::fma(r_lo, g, r_lo));
+  } else {
+    s = Ops::fma(r_hi, Ops::fma(r_hi, p, r_lo), r_lo);
+  }
+  // e = T (1 + u), u = r_hi + s as float-float: e_hi = RN(T + T u_hi) by one FMA, e_lo = its
+  // rounding error (T - e_hi is exact, Sterbenz; the FMA rounds that error to 24 bits) plus
+  // T u_lo (|u_lo| <= ulp(u_hi)/2 <= 2^-30). So |e_lo| <= ulp(e_hi)/2 + 2^-30 e: normalized
+  // but for a 2^-6 fraction of an ulp, which keeps the dropped lo*lo products below 2^-47.
+  FF<F> u = fast_two_sum<Ops>(r_hi, s);
+  F e_hi = Ops::fma(T, u.hi, T);
+  FF<F> e{e_hi, Ops::fma(T, u.lo, Ops::fma(T, u.hi, T - e_hi))};
   I k = (Ops::bits(t) - Ops::bits(shift)) >> 4;  // floor(n / 16)
   // bits(t) = bits(shift) + n, bits(shift) = 0x4b400000 = 16 * 0x4b40000, and 0x4b40000 << 23
   // vanishes mod 2^32: so (bits(t) >> 4) << 23 = k << 23 without the subtraction.
@@ -322,10 +333,11 @@ struct Element {
   template <bool kGrad>
   FOCAL_HD static Mid stage_mid(F z, FF<F> e) {
     F one(1.0f), zero(0.0f);
-    FF<F> d = fast_two_sum<Ops>(one, e.hi);
-    F d_lo = d.lo + e.lo;
-    F r_hi = one / d.hi;
-    F rho = Ops::fnma(d_lo, r_hi, Ops::fnma(d.hi, r_hi, one));  // 1 - (d + d_lo) r_hi
+    // r = 1/(1 + e): r_hi correctly rounded (a division: the same bits on every ISA), then
+    // rho = 1 - (1 + e) r_hi = (1 - r_hi) - e_hi r_hi - e_lo r_hi. 1 - r_hi is exact (r_hi in
+    // [1/2, 1]) and |rho| < 2^-22, so its two roundings cost < 2^-46: r_lo = r_hi rho.
+    F r_hi = one / (one + e.hi);
+    F rho = Ops::fnma(e.lo, r_hi, Ops::fnma(e.hi, r_hi, one - r_hi));
     FF<F> r{r_hi, r_hi * rho};
     FF<F> er = mul<Ops>(e, r);
     M zpos = z >= zero;
@@ -351,7 +363,7 @@ struct Element {
     if constexpr (kGrad) {
       FF<F> g = m.q;  // K p_t CE + q
       if constexpr (K > 0) {
-        FF<F> u = mul<Ops>(mul<Ops>(m.pt, m.ce), F(float(K)));
+        FF<F> u = times_k(mul<Ops>(m.pt, m.ce));
         g = two_sum_nonneg<Ops>(u.hi, m.q.hi);
         g.lo = g.lo + (u.lo + m.q.lo);
       }
@@ -397,6 +409,18 @@ struct Element {
     M nan = Ops::is_nan(z);
     F qnan = z + z;
     return {Ops::select(nan, qnan, v.loss), Ops::select(nan, Ops::neg(qnan), v.grad)};
+  }
+
+  // K u: exact for K = 1, 2, 4 (both parts doubled by additions, off the multiply pipes); K = 3
+  // by a float-float product.
+  FOCAL_HD static FF<F> times_k(FF<F> u) {
+    if constexpr (K == 1) return u;
+    if constexpr (K == 2 || K == 4) {
+      u = {u.hi + u.hi, u.lo + u.lo};
+      if constexpr (K == 4) u = {u.hi + u.hi, u.lo + u.lo};
+      return u;
+    }
+    return mul<Ops>(u, F(float(K)));
   }
 
   // A weighted (2^P) float-float gradient times the gradient scale, rounded once.
