@@ -1,8 +1,8 @@
 // The multi-core kernel (name "openmp"): the best available SIMD kernel (avx512, else avx2)
 // run over fixed-size chunks by an OpenMP team.
 //
-// Determinism: chunk boundaries depend only on the input size (kChunkElements logits; for class
-// labels whole rows, kChunkElements / C of them), never on the thread count. Each chunk's sum
+// Determinism: chunk boundaries depend only on the input size (chunk_elements(n) logits; for
+// class labels whole rows, chunk_elements(n) / C of them), never on the thread count. Each chunk's sum
 // is the SIMD kernel's sum of that chunk, and the chunk sums are combined in chunk order by
 // compensated summation, so the result is bitwise identical for any OMP_NUM_THREADS and on every
 // run. Per-element outputs are exactly the SIMD kernel's (bitwise_equal_to names it).
@@ -30,7 +30,16 @@
 namespace focal {
 namespace {
 
-constexpr std::size_t kChunkElements = std::size_t(1) << 14;
+// Chunks of 2^14 logits up to n = 2^22, then n / 256 (a power of two) up to 2^16: at 2^24 on two
+// cores, chunks of 2^16 ran the team 2-4% faster than 2^14 (fewer chunk starts, each with its
+// first prefetches missing), and 256 chunks still balance 16 threads (bench/NOTES.md, OpenMP).
+constexpr std::size_t kMinChunkElements = std::size_t(1) << 14;
+constexpr std::size_t kMaxChunkElements = std::size_t(1) << 16;
+std::size_t chunk_elements(std::size_t n) {
+  std::size_t chunk = kMinChunkElements;
+  while (chunk < kMaxChunkElements && chunk * 2 * 256 <= n) chunk *= 2;
+  return chunk;
+}
 constexpr std::size_t kParallelMinElements = std::size_t(1) << 17;
 
 // FOCAL_OPENMP_MIN_ELEMENTS overrides the threshold (for measuring it; bench/NOTES.md). A value
@@ -118,20 +127,21 @@ Partial over_chunks(std::size_t chunks, std::size_t elements, Chunk&& chunk) {
   return total;
 }
 
-// Chunks of kChunkElements elements: run(i0, len) for each.
+// Chunks of chunk_elements(n) elements: run(i0, len) for each.
 template <class Run>
 Partial element_chunks(std::size_t n, Run&& run) {
-  const std::size_t chunks = std::max<std::size_t>(1, (n + kChunkElements - 1) / kChunkElements);
+  const std::size_t size = chunk_elements(n);
+  const std::size_t chunks = std::max<std::size_t>(1, (n + size - 1) / size);
   return over_chunks(chunks, n, [&](std::size_t k) {
-    const std::size_t i0 = k * kChunkElements;
-    return run(i0, std::min(n, i0 + kChunkElements) - i0);
+    const std::size_t i0 = k * size;
+    return run(i0, std::min(n, i0 + size) - i0);
   });
 }
 
-// Chunks of whole rows (about kChunkElements elements): run(r0, rows) for each.
+// Chunks of whole rows (about chunk_elements(rows C) elements): run(r0, rows) for each.
 template <class Run>
 Partial row_chunks(std::size_t rows, std::size_t c, Run&& run) {
-  const std::size_t rows_per_chunk = std::max<std::size_t>(1, kChunkElements / c);
+  const std::size_t rows_per_chunk = std::max<std::size_t>(1, chunk_elements(rows * c) / c);
   const std::size_t chunks = std::max<std::size_t>(1, (rows + rows_per_chunk - 1) / rows_per_chunk);
   return over_chunks(chunks, rows * c, [&](std::size_t k) {
     const std::size_t r0 = k * rows_per_chunk;

@@ -74,7 +74,8 @@ void check_deterministic(const Input& in, const std::string& what) {
 
 TEST(OpenMP, DenseSumIsBitwiseStableAcrossThreadCounts) {
   for (std::size_t n : {std::size_t(1), std::size_t(1000), std::size_t((1 << 14) + 3),
-                        std::size_t(5 * (1 << 14) + 17), std::size_t(1000003)}) {
+                        std::size_t(5 * (1 << 14) + 17), std::size_t(1000003),
+                        std::size_t((1 << 23) + 5)}) {  // chunks of 2^15 from 2^23 on
     const auto c = verify::typical(n, verify::process_seed() + n);
     const auto u8 = c.targets_u8();
     check_deterministic(DenseInput{c.x, u8}, "dense n=" + std::to_string(n));
@@ -111,6 +112,9 @@ TEST(OpenMP, LabelSumIsBitwiseStableAcrossThreadCounts) {
     check_deterministic(LabelInput{l.logits, l.labels, classes},
                         "labels C=" + std::to_string(classes));
   }
+  // 8.4 M logits: chunks of 2^15 / 80 rows.
+  const auto l = verify::labels(105001, 80, verify::process_seed() + 5);
+  check_deterministic(LabelInput{l.logits, l.labels, 80}, "labels C=80 rows=105001");
 }
 
 }  // namespace
