@@ -1,11 +1,11 @@
 // The multi-core kernel (name "openmp"): the best available SIMD kernel (avx512, else avx2)
-// run over fixed-size chunks by an OpenMP team.
+// run over chunks (their size a function of n only) by an OpenMP team.
 //
 // Determinism: chunk boundaries depend only on the input size (chunk_elements(n) logits; for
-// class labels whole rows, chunk_elements(n) / C of them), never on the thread count. Each chunk's sum
-// is the SIMD kernel's sum of that chunk, and the chunk sums are combined in chunk order by
-// compensated summation, so the result is bitwise identical for any OMP_NUM_THREADS and on every
-// run. Per-element outputs are exactly the SIMD kernel's (bitwise_equal_to names it).
+// class labels whole rows, chunk_elements(n) / C of them), never on the thread count. Each
+// chunk's sum is the SIMD kernel's sum of that chunk, and the chunk sums are combined in chunk
+// order by compensated summation, so the result is bitwise identical for any OMP_NUM_THREADS and
+// on every run. Per-element outputs are exactly the SIMD kernel's (bitwise_equal_to names it).
 // Accuracy: that of the SIMD kernel (1 ULP for gamma in {0..4}, relative 2e-7 otherwise); the
 // sum stays within ~1e-13 of the exact sum of the fp32 losses.
 // Small inputs: below kParallelMinElements the chunks run on the calling thread (same chunks,

@@ -136,7 +136,8 @@ TEST(FFParts, Log1pWithinItsBound) {
               "e=" + hex(e.hi) + "+" + hex(e.lo));
   }
   worst.report("log1p");
-  EXPECT_LT(worst.err, std::exp2(-28.2)) << "worst at " << worst.at << ": 2^" << std::log2(worst.err);
+  EXPECT_LT(worst.err, std::exp2(-28.2))
+      << "worst at " << worst.at << ": 2^" << std::log2(worst.err);
 }
 
 // Stage 2 as a whole, against MPFR from z itself: q = 1 - p_t and p_t (through e and 1/(1+e))
